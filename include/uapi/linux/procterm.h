@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * procterm: terminate processes from the kernel, by PID, by PID-reuse-safe
+ * handle or by task_struct address; immediately or deferred until the
+ * target next runs; one process or a whole tree.
+ *
+ * This header is the netlink contract between procterm.ko and its users.
+ * The authoritative description is docs/netlink/procterm.yaml.
+ *
+ * Generic netlink family "procterm", version 1. All attributes share one
+ * attribute space (enum procterm_attr); each command has its own strict
+ * policy and rejects attributes it does not use.
+ *
+ * PROCTERM_CMD_KILL (doit)
+ *   Request, exactly one target:
+ *     PROCTERM_A_PID          u32  PID in the caller's PID namespace
+ *     PROCTERM_A_START_TIME   u64  optional with PID: makes a handle; the
+ *                                  start time in clock ticks after boot,
+ *                                  field 22 of /proc/PID/stat
+ *     PROCTERM_A_TASK_ADDR    u64  address of the thread-group leader's
+ *                                  task_struct (CAP_SYS_ADMIN in the
+ *                                  initial user namespace)
+ *   Optional:
+ *     PROCTERM_A_EXIT_STATUS  u32  exit status; the parent's waitpid() sees
+ *                                  WIFEXITED with (status & 0xff). Absent:
+ *                                  WIFSIGNALED with SIGKILL.
+ *     PROCTERM_A_FLAGS        u32  PROCTERM_F_*
+ *     PROCTERM_A_TIMEOUT_MS   u32  with PROCTERM_F_WAIT; 0 or absent waits
+ *                                  without limit
+ *   Reply:
+ *     PROCTERM_A_PID, PROCTERM_A_START_TIME  the target as resolved
+ *     PROCTERM_A_EXIT_STATUS  the status requested (echo, full 32 bits)
+ *     PROCTERM_A_COUNT        processes terminated (1, or the tree size)
+ *     PROCTERM_A_REQUEST_ID   with PROCTERM_F_DEFERRED: the armed request
+ *     PROCTERM_A_WAIT_STATUS  with PROCTERM_F_WAIT: the final status in
+ *                             waitpid() encoding
+ *
+ * PROCTERM_CMD_LIST (dumpit; doit with PROCTERM_A_PID for one process)
+ *   One message per process visible in the caller's PID namespace:
+ *     PROCTERM_A_PID, PROCTERM_A_PPID, PROCTERM_A_START_TIME,
+ *     PROCTERM_A_TASK_ADDR (0 unless the caller may see kernel addresses),
+ *     PROCTERM_A_STATE (u8, one of "RSDTtZXI"), PROCTERM_A_THREADS,
+ *     PROCTERM_A_UID (in the caller's user namespace), PROCTERM_A_COMM
+ *
+ * PROCTERM_CMD_PENDING (dumpit)
+ *   One message per armed deferred request the caller may see:
+ *     PROCTERM_A_REQUEST_ID, PROCTERM_A_PID, PROCTERM_A_START_TIME,
+ *     PROCTERM_A_EXIT_STATUS (absent: SIGKILL), PROCTERM_A_FLAGS,
+ *     PROCTERM_A_ARMED_NS (CLOCK_BOOTTIME, ns), PROCTERM_A_REQUESTER_UID
+ *
+ * PROCTERM_CMD_CANCEL (doit)
+ *     PROCTERM_A_REQUEST_ID   the request to disarm
+ *
+ * Errors (negative errno in the ack, with an extended-ack message):
+ *   ESRCH      no such process (unknown PID or address, stale handle,
+ *              outside the caller's PID namespace)
+ *   EPERM      access denied (kill(2) rules for SIGKILL; PID 1; address
+ *              requests without CAP_SYS_ADMIN)
+ *   ENOTTY     not a process: a thread that is not a thread-group leader,
+ *              or a kernel thread
+ *   EALREADY   the process is already terminating or has exited, or a
+ *              deferred request is already armed for it
+ *   ETIMEDOUT  PROCTERM_F_WAIT timed out (the kill was delivered)
+ *   ENOENT     PROCTERM_CMD_CANCEL: no such request
+ *   EINVAL     malformed request
+ *   EOPNOTSUPP the running kernel lacks what the request needs
+ *   ENOMEM     out of memory; nothing was done
+ */
+#ifndef _UAPI_LINUX_PROCTERM_H
+#define _UAPI_LINUX_PROCTERM_H
+
+#define PROCTERM_GENL_NAME	"procterm"
+#define PROCTERM_GENL_VERSION	1
+
+/* Longest PROCTERM_A_COMM, including the terminating NUL (TASK_COMM_LEN). */
+#define PROCTERM_COMM_LEN	16
+
+enum procterm_cmd {
+	PROCTERM_CMD_UNSPEC,
+	PROCTERM_CMD_KILL,
+	PROCTERM_CMD_LIST,
+	PROCTERM_CMD_PENDING,
+	PROCTERM_CMD_CANCEL,
+
+	__PROCTERM_CMD_MAX,
+};
+#define PROCTERM_CMD_MAX (__PROCTERM_CMD_MAX - 1)
+
+enum procterm_kill_flags {
+	PROCTERM_F_WAIT		= 1U << 0,	/* return when the process is dead */
+	PROCTERM_F_DEFERRED	= 1U << 1,	/* die the next time it runs */
+	PROCTERM_F_TREE		= 1U << 2,	/* the process and all descendants */
+
+	__PROCTERM_F_ALL	= PROCTERM_F_WAIT | PROCTERM_F_DEFERRED |
+				  PROCTERM_F_TREE,
+};
+
+enum procterm_attr {
+	PROCTERM_A_UNSPEC,
+	PROCTERM_A_PID,			/* u32 */
+	PROCTERM_A_START_TIME,		/* u64, clock ticks after boot */
+	PROCTERM_A_TASK_ADDR,		/* u64 */
+	PROCTERM_A_EXIT_STATUS,		/* u32 */
+	PROCTERM_A_FLAGS,		/* u32, enum procterm_kill_flags */
+	PROCTERM_A_TIMEOUT_MS,		/* u32 */
+	PROCTERM_A_WAIT_STATUS,		/* u32, waitpid() encoding */
+	PROCTERM_A_COUNT,		/* u32 */
+	PROCTERM_A_REQUEST_ID,		/* u64 */
+	PROCTERM_A_PPID,		/* u32 */
+	PROCTERM_A_STATE,		/* u8 */
+	PROCTERM_A_THREADS,		/* u32 */
+	PROCTERM_A_UID,			/* u32 */
+	PROCTERM_A_COMM,		/* string */
+	PROCTERM_A_ARMED_NS,		/* u64, CLOCK_BOOTTIME */
+	PROCTERM_A_REQUESTER_UID,	/* u32 */
+	PROCTERM_A_PAD,
+
+	__PROCTERM_A_MAX,
+};
+#define PROCTERM_A_MAX (__PROCTERM_A_MAX - 1)
+
+#endif /* _UAPI_LINUX_PROCTERM_H */

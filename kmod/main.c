@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * procterm: terminate processes from the kernel.
+ *
+ * Initialisation only. ORDER: the exit-status tracepoints, the waiters and
+ * the deferred-request table must exist before the first request can
+ * arrive, so the generic netlink family is registered last and
+ * unregistered first.
+ */
+#include <linux/module.h>
+#include <linux/rcupdate.h>
+#include <net/genetlink.h>
+
+#include <linux/procterm.h>
+#include "procterm.h"
+
+static int __init procterm_init(void)
+{
+	int ret;
+
+	ret = pt_exitstatus_init();
+	if (ret) {
+		pr_warn("exit status tracking unavailable (%d)\n", ret);
+		/* Not fatal: requests needing it get -EOPNOTSUPP. */
+	}
+
+	ret = pt_waiter_init();
+	if (ret) {
+		pr_warn("cannot set up waiters (%d)\n", ret);
+		goto err_waiter;
+	}
+
+	ret = pt_deferred_init();
+	if (ret) {
+		pr_warn("cannot set up deferred requests (%d)\n", ret);
+		goto err_deferred;
+	}
+
+	ret = pt_tree_init();
+	if (ret)
+		pr_warn("whole-tree kill unavailable (%d)\n", ret);
+
+	ret = pt_genl_register();
+	if (ret) {
+		pr_warn("cannot register generic netlink family (%d)\n", ret);
+		goto err_genl;
+	}
+
+	pr_info("loaded\n");
+	return 0;
+
+err_genl:
+	pt_deferred_exit();
+err_deferred:
+	pt_waiter_exit();
+err_waiter:
+	pt_exitstatus_exit();
+	return ret;
+}
+
+static void __exit procterm_exit(void)
+{
+	pt_genl_unregister();
+	pt_deferred_exit();
+	pt_waiter_exit();
+	pt_exitstatus_exit();
+	/*
+	 * Queued task_work callbacks hold a module reference each, so none is
+	 * left; wait until every task that ran one has left its text.
+	 */
+	synchronize_rcu_tasks();
+	pr_info("unloaded\n");
+}
+
+module_init(procterm_init);
+module_exit(procterm_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Terminate processes by PID, handle or task address; deferred and whole-tree");
+MODULE_AUTHOR("The procterm developers");
+MODULE_ALIAS_GENL_FAMILY(PROCTERM_GENL_NAME);
+#ifdef PROCTERM_VERSION
+MODULE_VERSION(PROCTERM_VERSION);
+#endif

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "procterm" generic netlink family: policies, handlers, replies.
+ *
+ * Every command has its own strict policy, so an attribute a command does
+ * not use is rejected by the core with an extack message. Rules that span
+ * attributes live in pt_kill_precheck(). Permission: no command is
+ * privileged as such; a kill is judged by kill(2)'s rules in the
+ * requester's context, address requests need CAP_SYS_ADMIN in the initial
+ * user namespace, and pending requests are shown to and cancelled by their
+ * requester (or CAP_KILL).
+ *
+ * The family is parallel_ops: handlers do not rely on genl_mutex, and
+ * nothing here sleeps for long (waiting is done by waiter.c).
+ */
+#include <linux/kernel.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/task.h>
+#include <net/genetlink.h>
+
+#include <linux/procterm.h>
+#include "procterm.h"
+
+/* Not const: 6.1 declares the policy pointer without it. */
+static struct netlink_range_validation pt_pid_range = {
+	.min = 1,
+	.max = PID_MAX_LIMIT,
+};
+
+static const struct nla_policy pt_kill_policy[PROCTERM_A_MAX + 1] = {
+	[PROCTERM_A_PID]	 = NLA_POLICY_FULL_RANGE(NLA_U32, &pt_pid_range),
+	[PROCTERM_A_START_TIME]	 = { .type = NLA_U64 },
+	[PROCTERM_A_TASK_ADDR]	 = { .type = NLA_U64 },
+	[PROCTERM_A_EXIT_STATUS] = { .type = NLA_U32 },
+	[PROCTERM_A_FLAGS]	 = NLA_POLICY_MASK(NLA_U32, __PROCTERM_F_ALL),
+};
+
+static const struct nla_policy pt_list_policy[PROCTERM_A_MAX + 1] = {
+	[PROCTERM_A_PID]	 = NLA_POLICY_FULL_RANGE(NLA_U32, &pt_pid_range),
+};
+
+static const struct nla_policy pt_cancel_policy[PROCTERM_A_MAX + 1] = {
+	[PROCTERM_A_REQUEST_ID]	 = NLA_POLICY_MIN(NLA_U64, 1),
+};
+
+static struct genl_family pt_genl_family;
+
+void *pt_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
+		     u8 cmd)
+{
+	return genlmsg_put(skb, portid, seq, &pt_genl_family, flags, cmd);
+}
+
+int pt_put_u64(struct sk_buff *skb, int attr, u64 value)
+{
+	return nla_put_u64_64bit(skb, attr, value, PROCTERM_A_PAD);
+}
+
+/* Cross-attribute rules of PROCTERM_CMD_KILL. */
+static int pt_kill_precheck(struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+
+	if (!tb[PROCTERM_A_PID] && !tb[PROCTERM_A_TASK_ADDR]) {
+		NL_SET_ERR_MSG_MOD(info->extack, "missing target: PROCTERM_A_PID or PROCTERM_A_TASK_ADDR");
+		return -EINVAL;
+	}
+	if (tb[PROCTERM_A_PID] && tb[PROCTERM_A_TASK_ADDR]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_TASK_ADDR],
+				    "give either a PID or a task address, not both");
+		return -EINVAL;
+	}
+	if (tb[PROCTERM_A_START_TIME] && !tb[PROCTERM_A_PID]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_START_TIME],
+				    "a start time needs a PID");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int pt_resolve(struct sk_buff *skb, struct genl_info *info,
+		      struct pt_target *t)
+{
+	struct nlattr **tb = info->attrs;
+
+	if (tb[PROCTERM_A_TASK_ADDR]) {
+		if (!pt_may_see_addresses(skb)) {
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "address requests need CAP_SYS_ADMIN and kptr_restrict permitting");
+			return -EPERM;
+		}
+		return pt_target_from_addr(nla_get_u64(tb[PROCTERM_A_TASK_ADDR]),
+					   t, info->extack);
+	}
+	return pt_target_from_pid(nla_get_u32(tb[PROCTERM_A_PID]),
+				  tb[PROCTERM_A_START_TIME],
+				  tb[PROCTERM_A_START_TIME] ?
+				  nla_get_u64(tb[PROCTERM_A_START_TIME]) : 0,
+				  t, info->extack);
+}
+
+static int pt_kill_reply(struct genl_info *info, const struct pt_target *t,
+			 const struct pt_kill_req *req, u32 count, u64 id)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &pt_genl_family, 0,
+				PROCTERM_CMD_KILL);
+	if (!hdr ||
+	    nla_put_u32(msg, PROCTERM_A_PID, t->nr) ||
+	    pt_put_u64(msg, PROCTERM_A_START_TIME, t->start_time) ||
+	    (req->has_status &&
+	     nla_put_u32(msg, PROCTERM_A_EXIT_STATUS, req->status)) ||
+	    nla_put_u32(msg, PROCTERM_A_COUNT, count) ||
+	    (id && pt_put_u64(msg, PROCTERM_A_REQUEST_ID, id))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int pt_nl_kill(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+	struct pt_kill_req req = {};
+	struct pt_target t;
+	u32 count = 1;
+	u64 id = 0;
+	int ret;
+
+	ret = pt_kill_precheck(info);
+	if (ret)
+		return ret;
+	if (tb[PROCTERM_A_FLAGS])
+		req.flags = nla_get_u32(tb[PROCTERM_A_FLAGS]);
+	if (tb[PROCTERM_A_EXIT_STATUS]) {
+		req.has_status = true;
+		req.status = nla_get_u32(tb[PROCTERM_A_EXIT_STATUS]);
+	}
+
+	ret = pt_resolve(skb, info, &t);
+	if (ret)
+		return ret;
+	ret = pt_check_killable(t.task, task_active_pid_ns(current),
+				info->extack);
+	if (ret)
+		goto out;
+
+	/*
+	 * Register the waiter first: the requester may be the target and
+	 * never come back, and a fast death must not be missed.
+	 */
+	if (req.flags & PROCTERM_F_WAIT) {
+		ret = pt_waiter_add(info, &t);
+		if (ret) {
+			NL_SET_ERR_MSG_MOD(info->extack, "too many waiters");
+			goto out;
+		}
+	}
+
+	if (req.flags & PROCTERM_F_TREE)
+		ret = pt_tree_kill(&t, &req, &count, &id, info->extack);
+	else if (req.flags & PROCTERM_F_DEFERRED)
+		ret = pt_deferred_arm(&t, &req, &id, info->extack);
+	else
+		ret = pt_kill_now(&t, &req, info->extack);
+	if (!ret)
+		ret = pt_kill_reply(info, &t, &req, count, id);
+out:
+	pt_target_put(&t);
+	return ret;
+}
+
+static int pt_nl_list_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct pt_target t;
+	struct sk_buff *msg;
+	int ret;
+
+	if (GENL_REQ_ATTR_CHECK(info, PROCTERM_A_PID))
+		return -EINVAL;
+	ret = pt_target_from_pid(nla_get_u32(info->attrs[PROCTERM_A_PID]),
+				 false, 0, &t, info->extack);
+	if (ret)
+		return ret;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = pt_list_fill(msg, t.task, ns, pt_may_see_addresses(skb),
+			   info->snd_portid, info->snd_seq, 0);
+	if (ret) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	ret = genlmsg_reply(msg, info);
+out:
+	pt_target_put(&t);
+	return ret;
+}
+
+static int pt_nl_cancel(struct sk_buff *skb, struct genl_info *info)
+{
+	if (GENL_REQ_ATTR_CHECK(info, PROCTERM_A_REQUEST_ID))
+		return -EINVAL;
+	return pt_deferred_cancel(nla_get_u64(info->attrs[PROCTERM_A_REQUEST_ID]),
+				  info->extack);
+}
+
+static const struct genl_ops pt_genl_ops[] = {
+	{
+		.cmd = PROCTERM_CMD_KILL,
+		.doit = pt_nl_kill,
+		.policy = pt_kill_policy,
+		.maxattr = PROCTERM_A_MAX,
+	},
+	{
+		.cmd = PROCTERM_CMD_LIST,
+		.doit = pt_nl_list_doit,
+		.dumpit = pt_list_dump,
+		.policy = pt_list_policy,
+		.maxattr = PROCTERM_A_MAX,
+	},
+	{
+		.cmd = PROCTERM_CMD_PENDING,
+		.dumpit = pt_deferred_dump,
+		.policy = pt_list_policy,
+		.maxattr = PROCTERM_A_MAX,
+	},
+	{
+		.cmd = PROCTERM_CMD_CANCEL,
+		.doit = pt_nl_cancel,
+		.policy = pt_cancel_policy,
+		.maxattr = PROCTERM_A_MAX,
+	},
+};
+
+static struct genl_family pt_genl_family __ro_after_init = {
+	.name = PROCTERM_GENL_NAME,
+	.version = PROCTERM_GENL_VERSION,
+	.netnsok = true,
+	.parallel_ops = true,
+	.module = THIS_MODULE,
+	.ops = pt_genl_ops,
+	.n_ops = ARRAY_SIZE(pt_genl_ops),
+	.resv_start_op = PROCTERM_CMD_CANCEL + 1,
+};
+
+int __init pt_genl_register(void)
+{
+	return genl_register_family(&pt_genl_family);
+}
+
+void pt_genl_unregister(void)
+{
+	genl_unregister_family(&pt_genl_family);
+}

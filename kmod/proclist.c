@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * PROCTERM_CMD_LIST: the processes visible in the requester's PID
+ * namespace, like ps(1).
+ *
+ * The dump walks PIDs in increasing order with find_ge_pid(), the way
+ * /proc's readdir does; the cursor (cb->args[0]) is the next PID to look
+ * at. A process alive for the whole dump is therefore listed exactly once,
+ * however many processes come and go meanwhile, and a resumed dump never
+ * repeats one. Each process is filled with a reference held and no lock.
+ */
+#include <linux/cred.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <net/genetlink.h>
+
+#include <linux/procterm.h>
+#include "procterm.h"
+
+int pt_list_fill(struct sk_buff *skb, struct task_struct *task,
+		 struct pid_namespace *ns, bool show_addr,
+		 u32 portid, u32 seq, int flags)
+{
+	char comm[TASK_COMM_LEN];
+	pid_t ppid;
+	kuid_t uid;
+	void *hdr;
+
+	rcu_read_lock();
+	ppid = task_tgid_nr_ns(rcu_dereference(task->real_parent), ns);
+	uid = task_uid(task);
+	rcu_read_unlock();
+	__get_task_comm(comm, sizeof(comm), task);
+
+	hdr = pt_genlmsg_put(skb, portid, seq, flags, PROCTERM_CMD_LIST);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (nla_put_u32(skb, PROCTERM_A_PID, task_tgid_nr_ns(task, ns)) ||
+	    nla_put_u32(skb, PROCTERM_A_PPID, ppid) ||
+	    pt_put_u64(skb, PROCTERM_A_START_TIME, pt_start_time(task)) ||
+	    pt_put_u64(skb, PROCTERM_A_TASK_ADDR,
+		       show_addr ? (unsigned long)task : 0) ||
+	    nla_put_u8(skb, PROCTERM_A_STATE, task_state_to_char(task)) ||
+	    nla_put_u32(skb, PROCTERM_A_THREADS, get_nr_threads(task)) ||
+	    nla_put_u32(skb, PROCTERM_A_UID,
+			from_kuid_munged(current_user_ns(), uid)) ||
+	    nla_put_string(skb, PROCTERM_A_COMM, comm)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* The next visible process at or after PID @nr, referenced, or NULL. */
+static struct task_struct *pt_next_process(struct pid_namespace *ns, pid_t *nr)
+{
+	struct task_struct *task = NULL;
+	struct pid *pid;
+
+	rcu_read_lock();
+	while ((pid = find_ge_pid(*nr, ns))) {
+		*nr = pid_nr_ns(pid, ns);
+		task = pid_task(pid, PIDTYPE_TGID);
+		if (task) {
+			get_task_struct(task);
+			break;
+		}
+		(*nr)++;
+	}
+	rcu_read_unlock();
+	return task;
+}
+
+int pt_list_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct task_struct *task;
+	pid_t nr = max_t(long, cb->args[0], 1);
+	int ret = 0;
+
+	/* args[1]: 0 = not yet decided, else 1 + may see addresses. */
+	if (!cb->args[1])
+		cb->args[1] = 1 + pt_may_see_addresses(cb->skb);
+
+	while ((task = pt_next_process(ns, &nr))) {
+		ret = pt_list_fill(skb, task, ns, cb->args[1] == 2,
+				   NETLINK_CB(cb->skb).portid,
+				   cb->nlh->nlmsg_seq, NLM_F_MULTI);
+		put_task_struct(task);
+		if (ret)
+			break;
+		nr++;
+	}
+	cb->args[0] = nr;
+	if (ret && !skb->len)
+		return ret;
+	return skb->len;
+}

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Target resolution: a PID, a handle (PID plus start time) or a task_struct
+ * address becomes a referenced thread-group leader.
+ *
+ * Every lookup is done in the requester's PID namespace, under
+ * rcu_read_lock(); a result leaves the RCU section only with a reference on
+ * both the task_struct and its TGID struct pid. An address handed in by the
+ * requester is never dereferenced: it is compared against the addresses of
+ * live tasks, and only a task found that way is used.
+ */
+#include <linux/cred.h>
+#include <linux/kernel.h>
+#include <linux/math64.h>
+#include <linux/pid.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/time_namespace.h>
+#include <net/genetlink.h>
+
+#include "procterm.h"
+
+/* Start time as field 22 of /proc/PID/stat shows it to the requester. */
+u64 pt_start_time(struct task_struct *task)
+{
+	u64 ns = timens_add_boottime_ns(task->start_boottime);
+
+	return div_u64(ns, NSEC_PER_SEC / USER_HZ);
+}
+
+/*
+ * True once every thread of the group has exited (the leader may still be
+ * an unreaped zombie). Lockless: a stale answer only delays a waiter, which
+ * is woken again by the final exit.
+ */
+bool pt_group_dead(struct task_struct *leader)
+{
+	return READ_ONCE(leader->exit_state) && thread_group_empty(leader);
+}
+
+/*
+ * May the requester learn kernel addresses? CAP_SYS_ADMIN in the initial
+ * user namespace (checked on both the socket opener and the sender), and
+ * whatever kptr_restrict currently demands: "%pK" prints zeros exactly when
+ * it would hide an address from this task.
+ */
+bool pt_may_see_addresses(const struct sk_buff *skb)
+{
+	char buf[32];
+	unsigned long long v;
+
+	if (!netlink_ns_capable(skb, &init_user_ns, CAP_SYS_ADMIN))
+		return false;
+
+	snprintf(buf, sizeof(buf), "%pK", &init_task);
+	if (kstrtoull(buf, 16, &v) == 0 && v == 0)
+		return false;
+	return true;
+}
+
+int pt_check_killable(struct task_struct *leader, struct pid_namespace *ns,
+		      struct netlink_ext_ack *extack)
+{
+	if (leader->flags & PF_KTHREAD) {
+		NL_SET_ERR_MSG_MOD(extack, "target is a kernel thread, not a process");
+		return -ENOTTY;
+	}
+	if (is_global_init(leader) || task_tgid_nr_ns(leader, ns) == 1) {
+		NL_SET_ERR_MSG_MOD(extack, "PID 1 is never terminated");
+		return -EPERM;
+	}
+	if (pt_group_dead(leader)) {
+		NL_SET_ERR_MSG_MOD(extack, "process has already exited");
+		return -EALREADY;
+	}
+	if (READ_ONCE(leader->signal->flags) & SIGNAL_GROUP_EXIT) {
+		NL_SET_ERR_MSG_MOD(extack, "process is already terminating");
+		return -EALREADY;
+	}
+	return 0;
+}
+
+static void pt_target_set(struct pt_target *t, struct task_struct *leader,
+			  struct pid_namespace *ns)
+{
+	get_task_struct(leader);
+	t->task = leader;
+	t->pid = get_pid(task_tgid(leader));
+	t->nr = task_tgid_nr_ns(leader, ns);
+	t->start_time = pt_start_time(leader);
+}
+
+int pt_target_from_pid(pid_t nr, bool check_start, u64 start,
+		       struct pt_target *t, struct netlink_ext_ack *extack)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct task_struct *task;
+	struct pid *pid;
+	int ret = 0;
+
+	rcu_read_lock();
+	pid = find_pid_ns(nr, ns);
+	task = pid ? pid_task(pid, PIDTYPE_TGID) : NULL;
+	if (task) {
+		pt_target_set(t, task, ns);
+	} else if (pid && pid_task(pid, PIDTYPE_PID)) {
+		NL_SET_ERR_MSG_MOD(extack, "PID is a thread, not a thread-group leader");
+		ret = -ENOTTY;
+	} else {
+		NL_SET_ERR_MSG_MOD(extack, "no such process");
+		ret = -ESRCH;
+	}
+	rcu_read_unlock();
+	if (ret)
+		return ret;
+
+	if (check_start && t->start_time != start) {
+		pt_target_put(t);
+		NL_SET_ERR_MSG_MOD(extack, "stale handle: the PID was reused by another process");
+		return -ESRCH;
+	}
+	return 0;
+}
+
+int pt_target_from_addr(u64 addr, struct pt_target *t,
+			struct netlink_ext_ack *extack)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct task_struct *g, *p, *found = NULL;
+	int ret = 0;
+
+	/*
+	 * A linear scan: the value is only ever compared, so any garbage
+	 * (user, misaligned, freed or foreign-object addresses) simply
+	 * matches nothing.
+	 */
+	rcu_read_lock();
+	for_each_process_thread(g, p) {
+		if ((unsigned long)p == addr) {
+			found = p;
+			break;
+		}
+	}
+	if (!found || !task_pid_nr_ns(found, ns)) {
+		NL_SET_ERR_MSG_MOD(extack, "no process at this address");
+		ret = -ESRCH;
+	} else if (!thread_group_leader(found)) {
+		NL_SET_ERR_MSG_MOD(extack, "address is a thread, not a thread-group leader");
+		ret = -ENOTTY;
+	} else {
+		pt_target_set(t, found, ns);
+	}
+	rcu_read_unlock();
+	return ret;
+}
+
+void pt_target_put(struct pt_target *t)
+{
+	put_pid(t->pid);
+	put_task_struct(t->task);
+	t->pid = NULL;
+	t->task = NULL;
+}

@@ -25,15 +25,19 @@
  *                                  WIFEXITED with (status & 0xff). Absent:
  *                                  WIFSIGNALED with SIGKILL.
  *     PROCTERM_A_FLAGS        u32  PROCTERM_F_*
- *     PROCTERM_A_TIMEOUT_MS   u32  with PROCTERM_F_WAIT; 0 or absent waits
- *                                  without limit
- *   Reply:
+ *   Reply (at once):
  *     PROCTERM_A_PID, PROCTERM_A_START_TIME  the target as resolved
  *     PROCTERM_A_EXIT_STATUS  the status requested (echo, full 32 bits)
  *     PROCTERM_A_COUNT        processes terminated (1, or the tree size)
  *     PROCTERM_A_REQUEST_ID   with PROCTERM_F_DEFERRED: the armed request
- *     PROCTERM_A_WAIT_STATUS  with PROCTERM_F_WAIT: the final status in
- *                             waitpid() encoding
+ *   With PROCTERM_F_WAIT, a second PROCTERM_CMD_KILL message with the
+ *   request's sequence number follows when every thread of the process
+ *   (the tree's root, for a tree kill) has exited; it may arrive before or
+ *   after the reply and the ack:
+ *     PROCTERM_A_PID, PROCTERM_A_START_TIME
+ *     PROCTERM_A_WAIT_STATUS  the final status in waitpid() encoding
+ *   The requester applies its own timeout; the kernel keeps no request
+ *   blocked. PROCTERM_A_TIMEOUT_MS is reserved and rejected.
  *
  * PROCTERM_CMD_LIST (dumpit; doit with PROCTERM_A_PID for one process)
  *   One message per process visible in the caller's PID namespace:
@@ -60,8 +64,8 @@
  *              or a kernel thread
  *   EALREADY   the process is already terminating or has exited, or a
  *              deferred request is already armed for it
- *   ETIMEDOUT  PROCTERM_F_WAIT timed out (the kill was delivered)
  *   ENOENT     PROCTERM_CMD_CANCEL: no such request
+ *   EBUSY      PROCTERM_F_WAIT: too many waiters in the system
  *   EINVAL     malformed request
  *   EOPNOTSUPP the running kernel lacks what the request needs
  *   ENOMEM     out of memory; nothing was done
@@ -102,7 +106,7 @@ enum procterm_attr {
 	PROCTERM_A_TASK_ADDR,		/* u64 */
 	PROCTERM_A_EXIT_STATUS,		/* u32 */
 	PROCTERM_A_FLAGS,		/* u32, enum procterm_kill_flags */
-	PROCTERM_A_TIMEOUT_MS,		/* u32 */
+	PROCTERM_A_TIMEOUT_MS,		/* reserved */
 	PROCTERM_A_WAIT_STATUS,		/* u32, waitpid() encoding */
 	PROCTERM_A_COUNT,		/* u32 */
 	PROCTERM_A_REQUEST_ID,		/* u64 */

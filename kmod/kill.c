@@ -20,11 +20,13 @@ int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
 	if (req->has_status) {
 		ret = pt_exitstatus_arm(t->task, req->status, GFP_KERNEL);
 		if (ret == -EOPNOTSUPP) {
-			NL_SET_ERR_MSG_MOD(extack, "exit status rewriting is unavailable on this kernel");
+			NL_SET_ERR_MSG_MOD(extack,
+					   "exit status rewriting is unavailable on this kernel");
 			return ret;
 		}
 		if (ret == -EALREADY) {
-			NL_SET_ERR_MSG_MOD(extack, "process is already being terminated with a status");
+			NL_SET_ERR_MSG_MOD(extack,
+					   "process is already being terminated with a status");
 			return ret;
 		}
 		if (ret)

@@ -39,6 +39,9 @@ static const struct nla_policy pt_list_policy[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_PID]	 = NLA_POLICY_FULL_RANGE(NLA_U32, &pt_pid_range),
 };
 
+/* PROCTERM_CMD_PENDING takes no attribute at all. */
+static const struct nla_policy pt_pending_policy[PROCTERM_A_MAX + 1] = {};
+
 static const struct nla_policy pt_cancel_policy[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_REQUEST_ID]	 = NLA_POLICY_MIN(NLA_U64, 1),
 };
@@ -62,7 +65,8 @@ static int pt_kill_precheck(struct genl_info *info)
 	struct nlattr **tb = info->attrs;
 
 	if (!tb[PROCTERM_A_PID] && !tb[PROCTERM_A_TASK_ADDR]) {
-		NL_SET_ERR_MSG_MOD(info->extack, "missing target: PROCTERM_A_PID or PROCTERM_A_TASK_ADDR");
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "missing target: PROCTERM_A_PID or PROCTERM_A_TASK_ADDR");
 		return -EINVAL;
 	}
 	if (tb[PROCTERM_A_PID] && tb[PROCTERM_A_TASK_ADDR]) {
@@ -232,7 +236,7 @@ static const struct genl_ops pt_genl_ops[] = {
 	{
 		.cmd = PROCTERM_CMD_PENDING,
 		.dumpit = pt_deferred_dump,
-		.policy = pt_list_policy,
+		.policy = pt_pending_policy,
 		.maxattr = PROCTERM_A_MAX,
 	},
 	{

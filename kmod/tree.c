@@ -53,6 +53,13 @@ int pt_tree_init(void)
 	return 0;
 }
 
+/* ->real_parent is stable while tasklist_lock is held. */
+static struct task_struct *pt_parent(struct task_struct *p)
+{
+	return rcu_dereference_protected(p->real_parent,
+					 lockdep_is_held(pt_tasklist_lock));
+}
+
 static struct task_struct *pt_next_thread(struct task_struct *t)
 {
 	struct list_head *next = t->thread_node.next;
@@ -69,7 +76,7 @@ static struct task_struct *pt_next_child(struct task_struct *proc,
 	struct task_struct *t;
 
 	if (child) {
-		t = child->real_parent;
+		t = pt_parent(child);
 		if (!list_is_last(&child->sibling, &t->children))
 			return list_next_entry(child, sibling);
 		t = pt_next_thread(t);
@@ -115,7 +122,7 @@ static int pt_walk(struct task_struct *root, struct pt_tree_ctx *ctx)
 		if (proc == root)
 			return 0;
 		child = proc;
-		proc = proc->real_parent->group_leader;
+		proc = pt_parent(proc)->group_leader;
 	}
 }
 

@@ -88,6 +88,7 @@ enum procterm_cmd {
 
 	__PROCTERM_CMD_MAX,
 };
+
 #define PROCTERM_CMD_MAX (__PROCTERM_CMD_MAX - 1)
 
 enum procterm_kill_flags {
@@ -121,6 +122,7 @@ enum procterm_attr {
 
 	__PROCTERM_A_MAX,
 };
+
 #define PROCTERM_A_MAX (__PROCTERM_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_PROCTERM_H */

@@ -155,26 +155,31 @@ static int pt_nl_kill(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		goto out;
 
-	/*
-	 * Register the waiter first: the requester may be the target and
-	 * never come back, and a fast death must not be missed.
-	 */
-	if (req.flags & PROCTERM_F_WAIT) {
-		ret = pt_waiter_add(info, &t);
-		if (ret) {
-			NL_SET_ERR_MSG_MOD(info->extack, "too many waiters");
-			goto out;
-		}
-	}
-
 	if (req.flags & PROCTERM_F_TREE)
 		ret = pt_tree_kill(&t, &req, &count, &id, info->extack);
 	else if (req.flags & PROCTERM_F_DEFERRED)
 		ret = pt_deferred_arm(&t, &req, &id, info->extack);
 	else
 		ret = pt_kill_now(&t, &req, info->extack);
-	if (!ret)
-		ret = pt_kill_reply(info, &t, &req, count, id);
+	if (ret)
+		goto out;
+
+	/*
+	 * After the kill: a waiter for a request that failed must not exist.
+	 * A target that died meanwhile (even the requester itself) is caught
+	 * by pt_waiter_add()'s own check.
+	 */
+	if (req.flags & PROCTERM_F_WAIT) {
+		ret = pt_waiter_add(info, &t);
+		if (ret == -EBUSY)
+			NL_SET_ERR_MSG_MOD(info->extack,
+					   "terminated, but cannot wait: too many waiters");
+		else if (ret)
+			NL_SET_ERR_MSG_MOD(info->extack, "terminated, but cannot wait");
+		if (ret)
+			goto out;
+	}
+	ret = pt_kill_reply(info, &t, &req, count, id);
 out:
 	pt_target_put(&t);
 	return ret;

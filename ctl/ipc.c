@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * procterm requests over generic netlink: attributes in, model structs out.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+#include "ipc.h"
+#include "nl.h"
+
+struct ipc {
+	struct ptnl *nl;
+};
+
+static struct nla_policy reply_policy[PROCTERM_A_MAX + 1] = {
+	[PROCTERM_A_PID]		= { .type = NLA_U32 },
+	[PROCTERM_A_START_TIME]		= { .type = NLA_U64 },
+	[PROCTERM_A_TASK_ADDR]		= { .type = NLA_U64 },
+	[PROCTERM_A_EXIT_STATUS]	= { .type = NLA_U32 },
+	[PROCTERM_A_FLAGS]		= { .type = NLA_U32 },
+	[PROCTERM_A_TIMEOUT_MS]		= { .type = NLA_U32 },
+	[PROCTERM_A_WAIT_STATUS]	= { .type = NLA_U32 },
+	[PROCTERM_A_COUNT]		= { .type = NLA_U32 },
+	[PROCTERM_A_REQUEST_ID]		= { .type = NLA_U64 },
+	[PROCTERM_A_PPID]		= { .type = NLA_U32 },
+	[PROCTERM_A_STATE]		= { .type = NLA_U8 },
+	[PROCTERM_A_THREADS]		= { .type = NLA_U32 },
+	[PROCTERM_A_UID]		= { .type = NLA_U32 },
+	[PROCTERM_A_COMM]		= { .type = NLA_UNSPEC },
+	[PROCTERM_A_ARMED_NS]		= { .type = NLA_U64 },
+	[PROCTERM_A_REQUESTER_UID]	= { .type = NLA_U32 },
+};
+
+/* Names as in the kernel's extended acks: spelled like the YAML spec. */
+static const char *const attr_names[PROCTERM_A_MAX + 1] = {
+	[PROCTERM_A_PID]		= "pid",
+	[PROCTERM_A_START_TIME]		= "start-time",
+	[PROCTERM_A_TASK_ADDR]		= "task-addr",
+	[PROCTERM_A_EXIT_STATUS]	= "exit-status",
+	[PROCTERM_A_FLAGS]		= "flags",
+	[PROCTERM_A_TIMEOUT_MS]		= "timeout-ms",
+	[PROCTERM_A_WAIT_STATUS]	= "wait-status",
+	[PROCTERM_A_COUNT]		= "count",
+	[PROCTERM_A_REQUEST_ID]		= "request-id",
+	[PROCTERM_A_PPID]		= "ppid",
+	[PROCTERM_A_STATE]		= "state",
+	[PROCTERM_A_THREADS]		= "threads",
+	[PROCTERM_A_UID]		= "uid",
+	[PROCTERM_A_COMM]		= "comm",
+	[PROCTERM_A_ARMED_NS]		= "armed-ns",
+	[PROCTERM_A_REQUESTER_UID]	= "requester-uid",
+	[PROCTERM_A_PAD]		= "pad",
+};
+
+static const struct ptnl_family procterm_family = {
+	.name		= PROCTERM_GENL_NAME,
+	.version	= PROCTERM_GENL_VERSION,
+	.maxattr	= PROCTERM_A_MAX,
+	.policy		= reply_policy,
+	.attr_names	= attr_names,
+};
+
+int ipc_open(struct ipc **ipcp, bool debug)
+{
+	struct ipc *ipc;
+	int ret;
+
+	ipc = calloc(1, sizeof(*ipc));
+	if (!ipc)
+		return -ENOMEM;
+	ret = ptnl_open(&ipc->nl, &procterm_family, debug);
+	if (ret) {
+		free(ipc);
+		return ret == -PTNL_ENOFAMILY ? -IPC_ENOMODULE : ret;
+	}
+	*ipcp = ipc;
+	return 0;
+}
+
+void ipc_close(struct ipc *ipc)
+{
+	if (!ipc)
+		return;
+	ptnl_close(ipc->nl);
+	free(ipc);
+}
+
+const char *ipc_extack(const struct ipc *ipc)
+{
+	return ptnl_extack(ipc->nl);
+}
+
+/* nla_put_*() fail only when the message is full. */
+#define PUT(call) do { if ((call) < 0) return -EMSGSIZE; } while (0)
+
+static uint32_t get_u32(struct nlattr **tb, int type, bool *has)
+{
+	if (has)
+		*has = tb[type];
+	return tb[type] ? nla_get_u32(tb[type]) : 0;
+}
+
+static uint64_t get_u64(struct nlattr **tb, int type, bool *has)
+{
+	if (has)
+		*has = tb[type];
+	return tb[type] ? nla_get_u64(tb[type]) : 0;
+}
+
+/* Grow a list of @size-byte entries by one; NULL when out of memory. */
+static void *list_add(void **v, size_t *n, size_t *alloc, size_t size)
+{
+	void *p;
+
+	if (*n == *alloc) {
+		size_t want = *alloc ? *alloc * 2 : 64;
+
+		p = reallocarray(*v, want, size);
+		if (!p)
+			return NULL;
+		*v = p;
+		*alloc = want;
+	}
+	p = (char *)*v + (*n)++ * size;
+	memset(p, 0, size);
+	return p;
+}
+
+/* kill */
+
+struct kill_ctx {
+	const struct kill_request *req;
+	struct kill_reply *reply;
+};
+
+static int kill_fill(struct nl_msg *msg, void *arg)
+{
+	const struct kill_request *req = ((struct kill_ctx *)arg)->req;
+	const struct target *t = &req->target;
+
+	switch (t->kind) {
+	case TARGET_HANDLE:
+		PUT(nla_put_u64(msg, PROCTERM_A_START_TIME, t->start_time));
+		/* fall through */
+	case TARGET_PID:
+		PUT(nla_put_u32(msg, PROCTERM_A_PID, t->pid));
+		break;
+	case TARGET_ADDR:
+		PUT(nla_put_u64(msg, PROCTERM_A_TASK_ADDR, t->addr));
+		break;
+	}
+	if (req->has_status)
+		PUT(nla_put_u32(msg, PROCTERM_A_EXIT_STATUS, req->status));
+	if (req->flags)
+		PUT(nla_put_u32(msg, PROCTERM_A_FLAGS, req->flags));
+	if (req->has_timeout)
+		PUT(nla_put_u32(msg, PROCTERM_A_TIMEOUT_MS, req->timeout_ms));
+	return 0;
+}
+
+static int kill_parse(struct nlattr **tb, void *arg)
+{
+	struct kill_reply *r = ((struct kill_ctx *)arg)->reply;
+
+	r->pid = get_u32(tb, PROCTERM_A_PID, &r->has_pid);
+	r->start_time = get_u64(tb, PROCTERM_A_START_TIME, &r->has_start_time);
+	r->status = get_u32(tb, PROCTERM_A_EXIT_STATUS, &r->has_status);
+	r->count = get_u32(tb, PROCTERM_A_COUNT, &r->has_count);
+	r->request_id = get_u64(tb, PROCTERM_A_REQUEST_ID, &r->has_request_id);
+	r->wait_status = get_u32(tb, PROCTERM_A_WAIT_STATUS,
+				 &r->has_wait_status);
+	return 0;
+}
+
+int ipc_kill(struct ipc *ipc, const struct kill_request *req,
+	     struct kill_reply *reply)
+{
+	struct kill_ctx ctx = { .req = req, .reply = reply };
+	struct ptnl_request nlreq = {
+		.cmd	= PROCTERM_CMD_KILL,
+		.fill	= kill_fill,
+		.reply	= kill_parse,
+		.arg	= &ctx,
+	};
+
+	memset(reply, 0, sizeof(*reply));
+	return ptnl_request(ipc->nl, &nlreq);
+}
+
+/* list */
+
+struct list_ctx {
+	struct proc_list *list;
+	uint32_t pid;			/* ipc_list_pid() */
+};
+
+static int list_fill_pid(struct nl_msg *msg, void *arg)
+{
+	PUT(nla_put_u32(msg, PROCTERM_A_PID, ((struct list_ctx *)arg)->pid));
+	return 0;
+}
+
+static int list_parse(struct nlattr **tb, void *arg)
+{
+	struct proc_list *list = ((struct list_ctx *)arg)->list;
+	struct proc_entry *e;
+
+	/* An entry without a PID is of no use to anyone. */
+	if (!tb[PROCTERM_A_PID])
+		return 0;
+	e = list_add((void **)&list->v, &list->n, &list->alloc, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->pid = get_u32(tb, PROCTERM_A_PID, NULL);
+	e->ppid = get_u32(tb, PROCTERM_A_PPID, NULL);
+	e->start_time = get_u64(tb, PROCTERM_A_START_TIME, NULL);
+	e->task_addr = get_u64(tb, PROCTERM_A_TASK_ADDR, NULL);
+	e->state = tb[PROCTERM_A_STATE] ? nla_get_u8(tb[PROCTERM_A_STATE]) : '?';
+	e->threads = get_u32(tb, PROCTERM_A_THREADS, NULL);
+	e->uid = get_u32(tb, PROCTERM_A_UID, NULL);
+	if (tb[PROCTERM_A_COMM]) {
+		size_t len = nla_len(tb[PROCTERM_A_COMM]);
+
+		if (len >= sizeof(e->comm))
+			len = sizeof(e->comm) - 1;
+		memcpy(e->comm, nla_data(tb[PROCTERM_A_COMM]), len);
+		e->comm[strnlen(e->comm, len)] = '\0';
+	}
+	return 0;
+}
+
+static void list_restart(void *arg)
+{
+	((struct list_ctx *)arg)->list->n = 0;
+}
+
+int ipc_list(struct ipc *ipc, struct proc_list *list)
+{
+	struct list_ctx ctx = { .list = list };
+	struct ptnl_request nlreq = {
+		.cmd		= PROCTERM_CMD_LIST,
+		.dump		= true,
+		.reply		= list_parse,
+		.restart	= list_restart,
+		.arg		= &ctx,
+	};
+	int ret;
+
+	list->n = 0;
+	list->inconsistent = false;
+	ret = ptnl_request(ipc->nl, &nlreq);
+	/* Still changing after every retry: a snapshot like ps(1) takes is
+	 * better than nothing; the caller says so. */
+	if (ret == -EINTR && list->n) {
+		list->inconsistent = true;
+		ret = 0;
+	}
+	return ret;
+}
+
+/* Appends the one process to @list. */
+int ipc_list_pid(struct ipc *ipc, uint32_t pid, struct proc_list *list)
+{
+	struct list_ctx ctx = { .list = list, .pid = pid };
+	struct ptnl_request nlreq = {
+		.cmd	= PROCTERM_CMD_LIST,
+		.fill	= list_fill_pid,
+		.reply	= list_parse,
+		.arg	= &ctx,
+	};
+
+	return ptnl_request(ipc->nl, &nlreq);
+}
+
+void proc_list_free(struct proc_list *list)
+{
+	free(list->v);
+	memset(list, 0, sizeof(*list));
+}
+
+/* pending */
+
+static int pending_parse(struct nlattr **tb, void *arg)
+{
+	struct pending_list *list = arg;
+	struct pending_entry *e;
+
+	if (!tb[PROCTERM_A_REQUEST_ID])
+		return 0;
+	e = list_add((void **)&list->v, &list->n, &list->alloc, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->id = get_u64(tb, PROCTERM_A_REQUEST_ID, NULL);
+	e->pid = get_u32(tb, PROCTERM_A_PID, NULL);
+	e->start_time = get_u64(tb, PROCTERM_A_START_TIME, NULL);
+	e->status = get_u32(tb, PROCTERM_A_EXIT_STATUS, &e->has_status);
+	e->flags = get_u32(tb, PROCTERM_A_FLAGS, NULL);
+	e->armed_ns = get_u64(tb, PROCTERM_A_ARMED_NS, NULL);
+	e->requester_uid = get_u32(tb, PROCTERM_A_REQUESTER_UID, NULL);
+	return 0;
+}
+
+static void pending_restart(void *arg)
+{
+	((struct pending_list *)arg)->n = 0;
+}
+
+int ipc_pending(struct ipc *ipc, struct pending_list *list)
+{
+	struct ptnl_request nlreq = {
+		.cmd		= PROCTERM_CMD_PENDING,
+		.dump		= true,
+		.reply		= pending_parse,
+		.restart	= pending_restart,
+		.arg		= list,
+	};
+	int ret;
+
+	list->n = 0;
+	list->inconsistent = false;
+	ret = ptnl_request(ipc->nl, &nlreq);
+	if (ret == -EINTR && list->n) {
+		list->inconsistent = true;
+		ret = 0;
+	}
+	return ret;
+}
+
+void pending_list_free(struct pending_list *list)
+{
+	free(list->v);
+	memset(list, 0, sizeof(*list));
+}
+
+/* cancel */
+
+static int cancel_fill(struct nl_msg *msg, void *arg)
+{
+	PUT(nla_put_u64(msg, PROCTERM_A_REQUEST_ID, *(uint64_t *)arg));
+	return 0;
+}
+
+int ipc_cancel(struct ipc *ipc, uint64_t request_id)
+{
+	struct ptnl_request nlreq = {
+		.cmd	= PROCTERM_CMD_CANCEL,
+		.fill	= cancel_fill,
+		.arg	= &request_id,
+	};
+
+	return ptnl_request(ipc->nl, &nlreq);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The model: what the subcommands ask of procterm.ko and what comes back,
+ * as plain structs. Everything netlink stays behind these functions.
+ * All return 0 or -errno; on a kernel refusal ipc_extack() explains.
+ */
+#ifndef PROCTERM_IPC_H
+#define PROCTERM_IPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <linux/procterm.h>
+
+#include "parse.h"
+
+/* ipc_open(): the procterm family is not registered (module not loaded).
+ * Above the errno range, like every internal code. */
+#define IPC_ENOMODULE	4097
+
+struct ipc;
+
+struct kill_request {
+	struct target target;
+	uint32_t flags;			/* PROCTERM_F_* */
+	bool has_status;
+	uint32_t status;
+	bool has_timeout;
+	uint32_t timeout_ms;
+};
+
+struct kill_reply {
+	bool has_pid, has_start_time, has_status, has_count;
+	bool has_request_id, has_wait_status;
+	uint32_t pid;
+	uint64_t start_time;
+	uint32_t status;		/* the exit status requested, echoed */
+	uint32_t count;			/* processes terminated */
+	uint64_t request_id;		/* PROCTERM_F_DEFERRED */
+	uint32_t wait_status;		/* PROCTERM_F_WAIT, waitpid() encoding */
+};
+
+struct proc_entry {
+	uint32_t pid;
+	uint32_t ppid;
+	uint64_t start_time;
+	uint64_t task_addr;		/* 0 when hidden from the caller */
+	char state;			/* one of "RSDTtZXI", '?' if absent */
+	uint32_t threads;
+	uint32_t uid;
+	char comm[PROCTERM_COMM_LEN];
+};
+
+struct proc_list {
+	struct proc_entry *v;
+	size_t n, alloc;
+	bool inconsistent;		/* kept changing while dumped */
+};
+
+struct pending_entry {
+	uint64_t id;
+	uint32_t pid;
+	uint64_t start_time;
+	bool has_status;		/* false: SIGKILL */
+	uint32_t status;
+	uint32_t flags;			/* PROCTERM_F_* */
+	uint64_t armed_ns;		/* CLOCK_BOOTTIME */
+	uint32_t requester_uid;
+};
+
+struct pending_list {
+	struct pending_entry *v;
+	size_t n, alloc;
+	bool inconsistent;
+};
+
+int ipc_open(struct ipc **ipcp, bool debug);
+void ipc_close(struct ipc *ipc);
+/* The kernel's extended-ack message about the last request, or "". */
+const char *ipc_extack(const struct ipc *ipc);
+
+int ipc_kill(struct ipc *ipc, const struct kill_request *req,
+	     struct kill_reply *reply);
+int ipc_list(struct ipc *ipc, struct proc_list *list);
+int ipc_list_pid(struct ipc *ipc, uint32_t pid, struct proc_list *list);
+int ipc_pending(struct ipc *ipc, struct pending_list *list);
+int ipc_cancel(struct ipc *ipc, uint64_t request_id);
+
+void proc_list_free(struct proc_list *list);
+void pending_list_free(struct pending_list *list);
+
+#endif

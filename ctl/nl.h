@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one generic netlink layer: a socket bound to one family and a request
+ * helper that always asks for an acknowledgement, collects the kernel's
+ * extended-ack message and restarts interrupted dumps.
+ */
+#ifndef PROCTERM_NL_H
+#define PROCTERM_NL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+
+/* Returned (negated) by ptnl_open() when the family is not registered;
+ * above the errno range so that it cannot be mistaken for a kernel error. */
+#define PTNL_ENOFAMILY	4097
+
+struct ptnl;
+
+struct ptnl_family {
+	const char *name;
+	uint8_t version;
+	int maxattr;
+	const struct nla_policy *policy;	/* maxattr + 1 entries */
+	const char *const *attr_names;		/* maxattr + 1 entries */
+};
+
+struct ptnl_request {
+	uint8_t cmd;
+	bool dump;
+	/* Add the request's attributes; 0 or -errno. May be NULL. */
+	int (*fill)(struct nl_msg *msg, void *arg);
+	/* Called for each reply message with its parsed attributes. */
+	int (*reply)(struct nlattr **tb, void *arg);
+	/* A dump is about to be restarted: forget what reply() collected. */
+	void (*restart)(void *arg);
+	void *arg;
+};
+
+int ptnl_open(struct ptnl **nlp, const struct ptnl_family *fam, bool debug);
+void ptnl_close(struct ptnl *nl);
+/* 0 or -errno, the kernel's own errno when it refused the request. */
+int ptnl_request(struct ptnl *nl, const struct ptnl_request *req);
+/* The extended-ack text of the last request ("" if none). */
+const char *ptnl_extack(const struct ptnl *nl);
+
+#endif

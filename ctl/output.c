@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Shared output helpers.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "ipc.h"
+#include "output.h"
+#include "subcommands.h"
+
+void put_escaped(FILE *f, const char *s)
+{
+	unsigned char c;
+
+	for (; (c = *s); s++) {
+		if (c == '\\')
+			fputs("\\\\", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c == '\n')
+			fputs("\\n", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			putc(c, f);
+	}
+}
+
+/* Length of the valid UTF-8 sequence at @s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t len, i;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, surrogates and beyond U+10FFFF are invalid. */
+	if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+	    (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+void put_json_string(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t len;
+
+	putc('"', f);
+	while (*s) {
+		if (*s == '"' || *s == '\\') {
+			fprintf(f, "\\%c", *s++);
+		} else if (*s == '\n') {
+			fputs("\\n", f);
+			s++;
+		} else if (*s == '\t') {
+			fputs("\\t", f);
+			s++;
+		} else if (*s < 0x20 || *s == 0x7f) {
+			fprintf(f, "\\u%04x", *s++);
+		} else if ((len = utf8_len(s))) {
+			fwrite(s, 1, len, f);
+			s += len;
+		} else {
+			fputs("\\ufffd", f);
+			s++;
+		}
+	}
+	putc('"', f);
+}
+
+static const struct {
+	int err;
+	const char *word;
+	const char *text;
+} errors[] = {
+	{ ESRCH,	"esrch",	"no such process" },
+	{ EPERM,	"eperm",	"access denied" },
+	{ EACCES,	"eacces",	"access denied" },
+	{ ENOTTY,	"enotty",	"not a process" },
+	{ EALREADY,	"ealready",	"already terminating or exited" },
+	{ ETIMEDOUT,	"etimedout",	"timed out waiting" },
+	{ ENOENT,	"enoent",	"no such request" },
+	{ EINVAL,	"einval",	"invalid request" },
+	{ EOPNOTSUPP,	"eopnotsupp",	"not supported" },
+	{ ENOMEM,	"enomem",	"out of memory" },
+	{ EINTR,	"eintr",	"interrupted" },
+	{ EBADMSG,	"ebadmsg",	"malformed reply from the kernel" },
+	{ EMSGSIZE,	"emsgsize",	"message too long" },
+	{ EIO,		"eio",		"input/output error" },
+};
+
+const char *err_word(int err)
+{
+	size_t i;
+
+	if (!err)
+		return "ok";
+	for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+		if (errors[i].err == -err)
+			return errors[i].word;
+	return "error";
+}
+
+const char *err_text(int err)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(errors) / sizeof(errors[0]); i++)
+		if (errors[i].err == -err)
+			return errors[i].text;
+	if (err == -IPC_ENOMODULE)
+		return "kernel module not loaded (modprobe procterm)";
+	return strerror(-err);
+}
+
+void report(const char *cmd, const char *what, int err, const char *extack)
+{
+	const char *text = err_text(err);
+
+	/* An unknown command or attribute is refused by genetlink itself,
+	 * without a message; a module refusal always explains. */
+	if (err == -EOPNOTSUPP && (!extack || !*extack))
+		text = "the loaded procterm module does not support this "
+		       "(too old?)";
+	fprintf(stderr, "procterm: %s%s%s: %s", cmd, what ? " " : "",
+		what ? what : "", text);
+	if (extack && *extack)
+		fprintf(stderr, " (kernel: %s)", extack);
+	putc('\n', stderr);
+}
+
+void report_open(const char *cmd, int err)
+{
+	if (err == -IPC_ENOMODULE)
+		fprintf(stderr, "procterm: %s\n", err_text(err));
+	else
+		report(cmd, NULL, err, NULL);
+}
+
+const char *status_str(uint32_t status, char *buf, size_t len)
+{
+	snprintf(buf, len, status <= 255 ? "%u" : "0x%08x", status);
+	return buf;
+}
+
+int option_error(const char *cmd, int c, char *argv[])
+{
+	const char *opt = argv[optind - 1];
+
+	if (c == ':')
+		fprintf(stderr, "procterm: %s: option '%s' needs a value\n",
+			cmd, opt);
+	else if (optopt >= OPT_LONG)
+		fprintf(stderr, "procterm: %s: option '%s' takes no value\n",
+			cmd, opt);
+	else if (optopt)
+		fprintf(stderr, "procterm: %s: unknown option '-%c'\n", cmd,
+			optopt);
+	else
+		fprintf(stderr, "procterm: %s: unknown option '%s'\n", cmd, opt);
+	return -PT_EUSAGE;
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Checked parsers for the command line. Hand-written rather than strtoull():
+ * that one skips spaces, accepts a sign (and negates!) and needs errno care.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "parse.h"
+
+static int digit_value(char c, unsigned int base)
+{
+	unsigned int v;
+
+	if (c >= '0' && c <= '9')
+		v = c - '0';
+	else if (c >= 'a' && c <= 'f')
+		v = c - 'a' + 10;
+	else if (c >= 'A' && c <= 'F')
+		v = c - 'A' + 10;
+	else
+		return -1;
+	return v < base ? (int)v : -1;
+}
+
+/* The first @len characters of @s, all digits; junk wins over overflow. */
+static int parse_digits(const char *s, size_t len, unsigned int base,
+			uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	bool overflow = false;
+	size_t i;
+	int d;
+
+	if (!len)
+		return -EINVAL;
+	for (i = 0; i < len; i++) {
+		d = digit_value(s[i], base);
+		if (d < 0)
+			return -EINVAL;
+		if (overflow || (uint64_t)d > max || v > (max - d) / base)
+			overflow = true;
+		else
+			v = v * base + d;
+	}
+	if (overflow)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int parse_uint(const char *s, unsigned int base, uint64_t max, uint64_t *out)
+{
+	return parse_digits(s, strlen(s), base, max, out);
+}
+
+int parse_num(const char *s, uint64_t max, uint64_t *out)
+{
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return parse_uint(s + 2, 16, max, out);
+	return parse_uint(s, 10, max, out);
+}
+
+static int parse_pid_n(const char *s, size_t len, uint32_t *pid)
+{
+	uint64_t v;
+	int ret;
+
+	ret = parse_digits(s, len, 10, PID_LIMIT, &v);
+	if (ret)
+		return ret;
+	if (!v)
+		return -ERANGE;
+	*pid = v;
+	return 0;
+}
+
+int parse_pid(const char *s, uint32_t *pid)
+{
+	return parse_pid_n(s, strlen(s), pid);
+}
+
+int parse_target(const char *s, struct target *t)
+{
+	const char *at;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		t->kind = TARGET_ADDR;
+		ret = parse_uint(s + 2, 16, UINT64_MAX, &t->addr);
+		if (!ret && !t->addr)
+			ret = -ERANGE;
+		return ret;
+	}
+	at = strchr(s, '@');
+	if (!at) {
+		t->kind = TARGET_PID;
+		return parse_pid(s, &t->pid);
+	}
+	t->kind = TARGET_HANDLE;
+	ret = parse_pid_n(s, at - s, &t->pid);
+	if (ret)
+		return ret;
+	return parse_uint(at + 1, 10, UINT64_MAX, &t->start_time);
+}

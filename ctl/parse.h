@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Checked parsers for the command line: numbers, targets, request IDs.
+ * All return 0 or -EINVAL / -ERANGE and never accept signs, spaces or
+ * trailing junk.
+ */
+#ifndef PROCTERM_PARSE_H
+#define PROCTERM_PARSE_H
+
+#include <stdint.h>
+
+enum target_kind {
+	TARGET_PID,		/* "1234" */
+	TARGET_HANDLE,		/* "1234@5678": PID and start time */
+	TARGET_ADDR,		/* "0xffff888012345600": task_struct address */
+};
+
+struct target {
+	enum target_kind kind;
+	uint32_t pid;		/* TARGET_PID, TARGET_HANDLE */
+	uint64_t start_time;	/* TARGET_HANDLE */
+	uint64_t addr;		/* TARGET_ADDR */
+};
+
+/* Largest PID accepted: pid_t is a signed int. */
+#define PID_LIMIT	0x7fffffffU
+
+/* Digits only in @base (10 or 16, no prefix), value at most @max. */
+int parse_uint(const char *s, unsigned int base, uint64_t max, uint64_t *out);
+/* Decimal, or hexadecimal with a 0x/0X prefix; value at most @max. */
+int parse_num(const char *s, uint64_t max, uint64_t *out);
+/* A decimal PID in 1..PID_LIMIT. */
+int parse_pid(const char *s, uint32_t *pid);
+/* PID, PID@START or 0xADDRESS. */
+int parse_target(const char *s, struct target *t);
+
+#endif

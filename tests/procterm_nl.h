@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A small generic netlink client for the procterm selftests.
+ *
+ * Raw AF_NETLINK/NETLINK_GENERIC sockets, no libnl: the tests need to send
+ * requests that a library would refuse to build (wrong attribute lengths,
+ * unknown types, truncated headers). Every request carries NLM_F_ACK and the
+ * socket has NETLINK_EXT_ACK enabled, so each answer comes back as an errno
+ * plus the kernel's extended-ack message and bad-attribute offset.
+ */
+#ifndef PROCTERM_NL_H
+#define PROCTERM_NL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/netlink.h>
+#include <linux/genetlink.h>
+
+#include <linux/procterm.h>
+
+#define PT_MSG_SIZE	8192	/* largest request the tests build */
+#define PT_EXTACK_LEN	256	/* longest extack message kept */
+#define PT_ATTR_SLOTS	64	/* attribute types 0..63 are recorded */
+#define PT_ATTR_DATA	32	/* bytes of each attribute payload kept */
+#define PT_STRAY_MAX	16	/* acks for other requests kept */
+
+struct pt_sock {
+	int fd;
+	uint16_t family;	/* generic netlink id of PROCTERM_GENL_NAME */
+	uint32_t version;	/* family version the kernel reports */
+	uint32_t seq;		/* last sequence number used */
+	int timeout_ms;		/* how long pt_recv() waits for an answer */
+};
+
+struct pt_msg {
+	size_t len;		/* bytes used in buf, kept equal to nlmsg_len */
+	bool want_reply;	/* a successful ack alone does not end it */
+	unsigned char buf[PT_MSG_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+};
+
+/* An error ack that answered another request on the same socket. */
+struct pt_stray {
+	uint32_t seq;
+	int err;		/* positive errno, 0 for a plain ack */
+};
+
+struct pt_reply {
+	bool acked;		/* an NLMSG_ERROR (or NLMSG_DONE) arrived */
+	int err;		/* positive errno from the ack, 0: success */
+	char msg[PT_EXTACK_LEN];	/* NLMSGERR_ATTR_MSG, "" when absent */
+	bool has_offs;
+	uint32_t offs;		/* NLMSGERR_ATTR_OFFS: culprit's offset */
+	bool has_miss_type;
+	uint32_t miss_type;	/* NLMSGERR_ATTR_MISS_TYPE */
+
+	int nreplies;		/* data messages with our sequence number */
+	uint8_t cmd;		/* genlmsghdr.cmd of the first one */
+	/* Attributes of the first data message. */
+	bool has[PT_ATTR_SLOTS];
+	uint16_t len[PT_ATTR_SLOTS];	/* payload length */
+	uint64_t u[PT_ATTR_SLOTS];	/* payload read as a 1/2/4/8-byte integer */
+	unsigned char data[PT_ATTR_SLOTS][PT_ATTR_DATA];
+
+	int nstray;
+	struct pt_stray stray[PT_STRAY_MAX];
+};
+
+/* What PROCTERM_CMD_KILL should carry besides the PID. */
+struct pt_kill_args {
+	bool has_status;
+	uint32_t status;	/* PROCTERM_A_EXIT_STATUS */
+	uint32_t flags;		/* PROCTERM_A_FLAGS, sent when non-zero */
+	uint32_t timeout_ms;	/* PROCTERM_A_TIMEOUT_MS, sent when non-zero */
+};
+
+/*
+ * Open a socket and resolve the family. Returns 0, -ENOENT when the family is
+ * not registered (module not loaded), or another negative errno.
+ */
+int pt_open(struct pt_sock *s);
+/* The same for any generic netlink family (the helper's own checks). */
+int pt_open_family(struct pt_sock *s, const char *name);
+void pt_close(struct pt_sock *s);
+
+/* Start a request for @cmd; NLM_F_REQUEST | NLM_F_ACK are always set. */
+void pt_msg_init(struct pt_msg *m, struct pt_sock *s, uint8_t cmd,
+		 uint16_t extra_flags);
+/* Same, with any netlink message type (e.g. GENL_ID_CTRL). */
+void pt_msg_init_type(struct pt_msg *m, struct pt_sock *s, uint16_t type,
+		      uint8_t cmd, uint16_t extra_flags);
+/*
+ * Append an attribute. Returns the attribute's offset from the start of the
+ * message (what the kernel reports in NLMSGERR_ATTR_OFFS), or -1 when the
+ * message is full.
+ */
+int pt_put(struct pt_msg *m, uint16_t type, const void *data, size_t len);
+int pt_put_u8(struct pt_msg *m, uint16_t type, uint8_t v);
+int pt_put_u16(struct pt_msg *m, uint16_t type, uint16_t v);
+int pt_put_u32(struct pt_msg *m, uint16_t type, uint32_t v);
+int pt_put_u64(struct pt_msg *m, uint16_t type, uint64_t v);
+int pt_put_str(struct pt_msg *m, uint16_t type, const char *str);
+/* Append raw bytes after the attributes (nlmsg_len grows with them). */
+int pt_put_raw(struct pt_msg *m, const void *data, size_t len);
+static inline struct nlmsghdr *pt_nlh(struct pt_msg *m)
+{
+	return (struct nlmsghdr *)m->buf;
+}
+
+/* Send @len bytes as one datagram to the kernel. 0 or a negative errno. */
+int pt_send(struct pt_sock *s, const void *buf, size_t len);
+
+/*
+ * Read answers until the ack for @seq arrives (and, with @want_reply, a data
+ * message or an error). Answers to other sequence numbers are recorded in
+ * r->stray. Returns -r->err, or a negative errno of the socket itself:
+ * -EAGAIN means nothing arrived within s->timeout_ms.
+ */
+int pt_recv(struct pt_sock *s, uint32_t seq, bool want_reply,
+	    struct pt_reply *r);
+
+/* pt_send() the message, then pt_recv() its answer. */
+int pt_request(struct pt_sock *s, struct pt_msg *m, struct pt_reply *r);
+
+/* PROCTERM_CMD_KILL for @pid; @args may be NULL. Returns like pt_request(). */
+int pt_kill(struct pt_sock *s, pid_t pid, const struct pt_kill_args *args,
+	    struct pt_reply *r);
+
+/* A printable name for an errno value ("ESRCH"), or its number. */
+const char *pt_errname(int err);
+
+#endif /* PROCTERM_NL_H */

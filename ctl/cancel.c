@@ -58,7 +58,8 @@ int cancel_main(int argc, char *argv[])
 		return -ENOMEM;
 	}
 	for (i = 0; i < n; i++) {
-		if (parse_num(argv[i], UINT64_MAX, &ids[i])) {
+		/* IDs start at 1. */
+		if (parse_num(argv[i], UINT64_MAX, &ids[i]) || !ids[i]) {
 			fprintf(stderr, "procterm: cancel: invalid request ID '%s'\n",
 				argv[i]);
 			usage(stderr);

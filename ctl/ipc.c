@@ -157,23 +157,45 @@ static int kill_fill(struct nl_msg *msg, void *arg)
 		PUT(nla_put_u32(msg, PROCTERM_A_EXIT_STATUS, req->status));
 	if (req->flags)
 		PUT(nla_put_u32(msg, PROCTERM_A_FLAGS, req->flags));
-	if (req->has_timeout)
-		PUT(nla_put_u32(msg, PROCTERM_A_TIMEOUT_MS, req->timeout_ms));
+	/* The timeout is ours to keep (see kill_more()): the module answers
+	 * at once and does not take PROCTERM_A_TIMEOUT_MS. */
 	return 0;
 }
 
+/*
+ * The reply, and with PROCTERM_F_WAIT the event carrying the wait status,
+ * in either order: keep what each brings.
+ */
 static int kill_parse(struct nlattr **tb, void *arg)
 {
 	struct kill_reply *r = ((struct kill_ctx *)arg)->reply;
 
-	r->pid = get_u32(tb, PROCTERM_A_PID, &r->has_pid);
-	r->start_time = get_u64(tb, PROCTERM_A_START_TIME, &r->has_start_time);
-	r->status = get_u32(tb, PROCTERM_A_EXIT_STATUS, &r->has_status);
-	r->count = get_u32(tb, PROCTERM_A_COUNT, &r->has_count);
-	r->request_id = get_u64(tb, PROCTERM_A_REQUEST_ID, &r->has_request_id);
-	r->wait_status = get_u32(tb, PROCTERM_A_WAIT_STATUS,
-				 &r->has_wait_status);
+	if (tb[PROCTERM_A_PID])
+		r->pid = get_u32(tb, PROCTERM_A_PID, &r->has_pid);
+	if (tb[PROCTERM_A_START_TIME])
+		r->start_time = get_u64(tb, PROCTERM_A_START_TIME,
+					&r->has_start_time);
+	if (tb[PROCTERM_A_EXIT_STATUS])
+		r->status = get_u32(tb, PROCTERM_A_EXIT_STATUS, &r->has_status);
+	if (tb[PROCTERM_A_COUNT])
+		r->count = get_u32(tb, PROCTERM_A_COUNT, &r->has_count);
+	if (tb[PROCTERM_A_REQUEST_ID])
+		r->request_id = get_u64(tb, PROCTERM_A_REQUEST_ID,
+					&r->has_request_id);
+	if (tb[PROCTERM_A_WAIT_STATUS])
+		r->wait_status = get_u32(tb, PROCTERM_A_WAIT_STATUS,
+					 &r->has_wait_status);
 	return 0;
+}
+
+/* With PROCTERM_F_WAIT the kill is acknowledged at once and the wait
+ * status follows in its own message when the process is dead. */
+static bool kill_more(void *arg)
+{
+	const struct kill_ctx *ctx = arg;
+
+	return (ctx->req->flags & PROCTERM_F_WAIT) &&
+	       !ctx->reply->has_wait_status;
 }
 
 int ipc_kill(struct ipc *ipc, const struct kill_request *req,
@@ -181,10 +203,12 @@ int ipc_kill(struct ipc *ipc, const struct kill_request *req,
 {
 	struct kill_ctx ctx = { .req = req, .reply = reply };
 	struct ptnl_request nlreq = {
-		.cmd	= PROCTERM_CMD_KILL,
-		.fill	= kill_fill,
-		.reply	= kill_parse,
-		.arg	= &ctx,
+		.cmd		= PROCTERM_CMD_KILL,
+		.fill		= kill_fill,
+		.reply		= kill_parse,
+		.more		= kill_more,
+		.timeout_ms	= req->has_timeout ? req->timeout_ms : 0,
+		.arg		= &ctx,
 	};
 
 	memset(reply, 0, sizeof(*reply));

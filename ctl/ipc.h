@@ -26,8 +26,8 @@ struct kill_request {
 	uint32_t flags;			/* PROCTERM_F_* */
 	bool has_status;
 	uint32_t status;
-	bool has_timeout;
-	uint32_t timeout_ms;
+	bool has_timeout;		/* PROCTERM_F_WAIT: give up after */
+	uint32_t timeout_ms;		/* this long, with -ETIMEDOUT */
 };
 
 struct kill_reply {

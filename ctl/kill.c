@@ -236,6 +236,10 @@ int kill_main(int argc, char *argv[])
 		ret = ipc_kill(ipc, &reqs[i], &reply);
 		if (tsv)
 			put_tsv(argv[i], &reqs[i], ret, &reply, ipc_extack(ipc));
+		else if (ret == -ETIMEDOUT && reply.has_count)
+			/* Our own timeout: the kill itself went through. */
+			fprintf(stderr, "procterm: kill %s: terminated, but not dead after %" PRIu32 " ms\n",
+				argv[i], reqs[i].timeout_ms);
 		else if (ret)
 			report("kill", argv[i], ret, ipc_extack(ipc));
 		else

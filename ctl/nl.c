@@ -5,13 +5,19 @@
  * Every request carries NLM_F_ACK, so a request is over when the kernel sends
  * its ACK (doit), NLMSG_DONE (dump) or an error; the callbacks move a
  * tri-state status (1 in flight, 0 done, -errno failed) and the receive loop
- * runs until it leaves 1.
+ * runs until it leaves 1, or, for a request that expects an event after its
+ * ACK (procterm kill --wait), until that event is in.
+ *
+ * Messages are matched by sequence number only: a late event for an earlier
+ * request on the same socket (a wait that timed out) is dropped.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <linux/netlink.h>
 #include <linux/genetlink.h>
@@ -34,6 +40,7 @@ struct ptnl {
 
 	/* The request in flight. */
 	const struct ptnl_request *req;
+	uint32_t seq;
 	int status;
 	int reply_err;
 	bool intr;
@@ -203,6 +210,13 @@ static int finish_cb(struct nl_msg *msg, void *arg)
 	return NL_STOP;
 }
 
+static int seq_check_cb(struct nl_msg *msg, void *arg)
+{
+	struct ptnl *nl = arg;
+
+	return nlmsg_hdr(msg)->nlmsg_seq == nl->seq ? NL_OK : NL_SKIP;
+}
+
 static int dump_intr_cb(struct nl_msg *msg, void *arg)
 {
 	struct ptnl *nl = arg;
@@ -260,6 +274,7 @@ int ptnl_open(struct ptnl **nlp, const struct ptnl_family *fam, bool debug)
 	nl_cb_set(nl->cb, NL_CB_ACK, NL_CB_CUSTOM, ack_cb, nl);
 	nl_cb_set(nl->cb, NL_CB_FINISH, NL_CB_CUSTOM, finish_cb, nl);
 	nl_cb_set(nl->cb, NL_CB_DUMP_INTR, NL_CB_CUSTOM, dump_intr_cb, nl);
+	nl_cb_set(nl->cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, seq_check_cb, nl);
 	nl_cb_err(nl->cb, NL_CB_CUSTOM, error_cb, nl);
 	nl_cb_put(base);
 	*nlp = nl;
@@ -286,11 +301,52 @@ const char *ptnl_extack(const struct ptnl *nl)
 	return nl->extack;
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until the socket is readable or @deadline (CLOCK_MONOTONIC ms). */
+static int wait_readable(struct ptnl *nl, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = nl_socket_get_fd(nl->sk), .events = POLLIN };
+	int64_t left;
+	int ret;
+
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0)
+			return -ETIMEDOUT;
+		ret = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (ret > 0)
+			return 0;
+		if (ret < 0 && errno != EINTR) {
+			ret = -errno;
+			perror("procterm: poll");
+			return ret;
+		}
+	}
+}
+
+/* Still receiving: no answer yet, or acknowledged with an event to come. */
+static bool in_flight(const struct ptnl *nl)
+{
+	const struct ptnl_request *req = nl->req;
+
+	if (nl->status)
+		return nl->status > 0;
+	return !nl->reply_err && req->more && req->more(req->arg);
+}
+
 static int request_once(struct ptnl *nl, const struct ptnl_request *req)
 {
 	int flags = NLM_F_ACK | (req->dump ? NLM_F_DUMP : 0);
+	int64_t deadline = 0;
 	struct nl_msg *msg;
-	int ret;
+	int ret, before;
 
 	msg = nlmsg_alloc();
 	if (!msg)
@@ -312,14 +368,26 @@ static int request_once(struct ptnl *nl, const struct ptnl_request *req)
 	nl->intr = false;
 	nl->extack[0] = '\0';
 
+	if (req->timeout_ms)
+		deadline = now_ms() + req->timeout_ms;
 	ret = nl_send_auto(nl->sk, msg);
 	if (ret < 0) {
 		ret = nlerr(ret, "send");
 		goto out;
 	}
-	while (nl->status > 0) {
+	nl->seq = nlmsg_hdr(msg)->nlmsg_seq;
+	while (in_flight(nl)) {
+		if (deadline) {
+			ret = wait_readable(nl, deadline);
+			if (ret) {
+				nl->status = ret;
+				break;
+			}
+		}
+		before = nl->status;
 		ret = nl_recvmsgs(nl->sk, nl->cb);
-		if (ret < 0 && nl->status > 0)
+		/* Unless a callback already explained it, this is ours. */
+		if (ret < 0 && nl->status == before)
 			nl->status = nlerr(ret, "receive");
 	}
 	ret = nl->status;

@@ -2,7 +2,8 @@
 /*
  * The one generic netlink layer: a socket bound to one family and a request
  * helper that always asks for an acknowledgement, collects the kernel's
- * extended-ack message and restarts interrupted dumps.
+ * extended-ack message, restarts interrupted dumps and can wait, with a
+ * timeout, for an event that completes a request.
  */
 #ifndef PROCTERM_NL_H
 #define PROCTERM_NL_H
@@ -36,6 +37,11 @@ struct ptnl_request {
 	int (*reply)(struct nlattr **tb, void *arg);
 	/* A dump is about to be restarted: forget what reply() collected. */
 	void (*restart)(void *arg);
+	/* Acknowledged, but a message that completes the request (an event
+	 * with the request's sequence number) is still to come. May be NULL. */
+	bool (*more)(void *arg);
+	/* Give up with -ETIMEDOUT after this long; 0: never. */
+	unsigned int timeout_ms;
 	void *arg;
 };
 

@@ -105,6 +105,7 @@ static const struct {
 	{ EINVAL,	"einval",	"invalid request" },
 	{ EOPNOTSUPP,	"eopnotsupp",	"not supported" },
 	{ ENOMEM,	"enomem",	"out of memory" },
+	{ EBUSY,	"ebusy",	"busy" },
 	{ EINTR,	"eintr",	"interrupted" },
 	{ EBADMSG,	"ebadmsg",	"malformed reply from the kernel" },
 	{ EMSGSIZE,	"emsgsize",	"message too long" },

@@ -22,8 +22,9 @@ struct target {
 	uint64_t addr;		/* TARGET_ADDR */
 };
 
-/* Largest PID accepted: pid_t is a signed int. */
-#define PID_LIMIT	0x7fffffffU
+/* Largest PID accepted: the kernel's PID_MAX_LIMIT on 64-bit, above any
+ * pid_max (and what the module's policy allows). */
+#define PID_LIMIT	4194304U
 
 /* Digits only in @base (10 or 16, no prefix), value at most @max. */
 int parse_uint(const char *s, unsigned int base, uint64_t max, uint64_t *out);

@@ -16,7 +16,7 @@ struct ipc {
 	struct ptnl *nl;
 };
 
-static struct nla_policy reply_policy[PROCTERM_A_MAX + 1] = {
+static const struct nla_policy reply_policy[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_PID]		= { .type = NLA_U32 },
 	[PROCTERM_A_START_TIME]		= { .type = NLA_U64 },
 	[PROCTERM_A_TASK_ADDR]		= { .type = NLA_U64 },

@@ -322,8 +322,8 @@ int list_main(int argc, char *argv[])
 			goto out;
 		}
 		if (list.inconsistent)
-			fputs("procterm: list: processes kept coming and going during the dump; the list may be inconsistent\n",
-			      stderr);
+			fputs("procterm: list: processes kept coming and going; "
+			      "the list may be inconsistent\n", stderr);
 	}
 	for (i = 0; i < n; i++) {
 		ret = ipc_list_pid(ipc, pids[i], &list);

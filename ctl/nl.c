@@ -167,7 +167,7 @@ static int valid_cb(struct nl_msg *msg, void *arg)
 	if (!req->reply)
 		return NL_OK;
 	ret = genlmsg_parse(nlmsg_hdr(msg), 0, nl->tb, nl->fam->maxattr,
-			    (struct nla_policy *)nl->fam->policy);
+			    nl->fam->policy);
 	ret = ret < 0 ? -EBADMSG : req->reply(nl->tb, req->arg);
 	if (ret < 0 && !nl->reply_err)
 		nl->reply_err = ret;

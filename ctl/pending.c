@@ -276,8 +276,8 @@ int pending_main(int argc, char *argv[])
 		goto out;
 	}
 	if (list.inconsistent)
-		fputs("procterm: pending: requests kept changing during the dump; the list may be inconsistent\n",
-		      stderr);
+		fputs("procterm: pending: requests kept changing; "
+		      "the list may be inconsistent\n", stderr);
 	have_now = fmt != FMT_TSV && now_boottime(&now);
 	if (fmt == FMT_JSON)
 		put_json(&list, have_now, now);

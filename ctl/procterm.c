@@ -117,6 +117,18 @@ static int help(int argc, char *argv[])
 	return subcommands[i].handler(2, args);
 }
 
+/* Output that never made it out is a failure too (a full disk, a closed
+ * pipe with SIGPIPE ignored). */
+static int finish(int status)
+{
+	if (fflush(stdout) || ferror(stdout)) {
+		perror("procterm: standard output");
+		if (!status)
+			status = 8;
+	}
+	return status;
+}
+
 static bool env_true(const char *name)
 {
 	const char *v = getenv(name);
@@ -138,10 +150,10 @@ int main(int argc, char *argv[])
 		} else if (!strcmp(argv[0], "--help") ||
 			   !strcmp(argv[0], "-h")) {
 			usage(stdout);
-			return 0;
+			return finish(0);
 		} else if (!strcmp(argv[0], "--version")) {
 			printf("procterm %s\n", PROCTERM_VERSION);
-			return 0;
+			return finish(0);
 		} else if (!strcmp(argv[0], "--")) {
 			argc--;
 			argv++;
@@ -158,10 +170,10 @@ int main(int argc, char *argv[])
 		return 1;
 	}
 	if (!strcmp(argv[0], "help"))
-		return exit_code(help(argc, argv));
+		return finish(exit_code(help(argc, argv)));
 	if (!strcmp(argv[0], "version")) {
 		printf("procterm %s\n", PROCTERM_VERSION);
-		return 0;
+		return finish(0);
 	}
 	i = find_subcommand(argv[0]);
 	if (i < 0) {
@@ -169,5 +181,5 @@ int main(int argc, char *argv[])
 		usage(stderr);
 		return 1;
 	}
-	return exit_code(subcommands[i].handler(argc, argv));
+	return finish(exit_code(subcommands[i].handler(argc, argv)));
 }

@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# procterm: kernel module (procterm.ko) and CLI (ctl/procterm).
+#
+#   make                 module for KERNELRELEASE (default: the running kernel) + CLI
+#   make module|ctl|tests
+#   make install         module (modules_install + depmod) and CLI, man page, completion
+#   make check           build and run every test in QEMU on each of KERNELS
+#   make demo | vm       the demo, or a shell, in QEMU on DEMO_KERNEL
+#   make style | sparse  checkpatch.pl --strict / sparse over the module
+#   make deps            install what the build and tests need (Debian, root)
+#
+# Variables: KERNELRELEASE, KDIR, W=1, C=1, PREFIX (/usr), DESTDIR,
+# KERNELS (6.1 6.12 6.12-rt), DEMO_KERNEL (6.12), TESTS (subset of test
+# programs for "make check", e.g. TESTS="kill_test tree_test").
+
+KERNELRELEASE ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KERNELRELEASE)/build
+PREFIX ?= /usr
+DESTDIR ?=
+KERNELS ?= 6.1 6.12 6.12-rt
+DEMO_KERNEL ?= 6.12
+TESTS ?=
+
+# One source tree, several kernels: each release gets build/RELEASE/, with a
+# copy of the module sources in src/ (kbuild writes its objects next to them)
+# and the finished procterm.ko. Named after the release KDIR is for, as
+# uname -r shows it (Debian 6.1's include/config/kernel.release says only
+# "6.1.N"; UTS_RELEASE has the ABI name).
+KVER := $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null),$(KERNELRELEASE))
+BUILD_DIR := $(CURDIR)/build/$(KVER)
+MOD_SRC := $(BUILD_DIR)/src
+
+# A few files from Debian's linux-source-6.12: kselftest headers, checkpatch.
+LINUX_SRC := $(CURDIR)/build/linux-source
+LINUX_SRC_TARBALL := /usr/src/linux-source-6.12.tar.xz
+KSFT_INC := $(LINUX_SRC)/tools/testing/selftests
+CHECKPATCH := $(LINUX_SRC)/scripts/checkpatch.pl
+
+QEMU_RUN := MAKE="$(MAKE)" PROCTERM_TESTS="$(TESTS)" $(CURDIR)/tests/qemu/run.sh
+
+all: module ctl
+
+module:
+	@test -d "$(KDIR)" || { \
+		echo "error: no kernel build tree at $(KDIR)" >&2; \
+		echo "       install linux-headers-$(KVER), or set KERNELRELEASE= or KDIR=" >&2; \
+		exit 1; }
+	@$(CURDIR)/tests/qemu/sync-src.sh $(CURDIR) $(MOD_SRC) Kbuild kmod include
+	$(MAKE) -C $(KDIR) M=$(MOD_SRC) modules
+	@cmp -s $(MOD_SRC)/procterm.ko $(BUILD_DIR)/procterm.ko || \
+		cp $(MOD_SRC)/procterm.ko $(BUILD_DIR)/procterm.ko
+	@echo "  MODULE  build/$(KVER)/procterm.ko"
+
+ctl:
+	$(MAKE) -C ctl
+
+$(LINUX_SRC)/.extracted: $(wildcard $(LINUX_SRC_TARBALL))
+	@$(CURDIR)/tests/qemu/linux-source.sh $(LINUX_SRC)
+
+linux-source: $(LINUX_SRC)/.extracted
+
+tests: $(LINUX_SRC)/.extracted
+	$(MAKE) -C tests KSFT_INC=$(KSFT_INC)
+
+install: module ctl
+	$(MAKE) -C $(KDIR) M=$(MOD_SRC) KERNELRELEASE=$(KVER) \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	depmod $(if $(DESTDIR),-b $(DESTDIR)) -a $(KVER)
+	install -D -m 0755 ctl/procterm $(DESTDIR)$(PREFIX)/sbin/procterm
+	@if [ -f ctl/man/procterm.8 ]; then \
+		echo install -D -m 0644 ctl/man/procterm.8 $(DESTDIR)$(PREFIX)/share/man/man8/procterm.8; \
+		install -D -m 0644 ctl/man/procterm.8 $(DESTDIR)$(PREFIX)/share/man/man8/procterm.8; \
+	fi
+	@if [ -f ctl/completion/procterm.bash-completion ]; then \
+		echo install -D -m 0644 ctl/completion/procterm.bash-completion \
+			$(DESTDIR)$(PREFIX)/share/bash-completion/completions/procterm; \
+		install -D -m 0644 ctl/completion/procterm.bash-completion \
+			$(DESTDIR)$(PREFIX)/share/bash-completion/completions/procterm; \
+	fi
+
+style: $(LINUX_SRC)/.extracted
+	$(CHECKPATCH) --strict --no-tree --show-types -f $(wildcard kmod/*.[ch]) $(wildcard include/uapi/linux/*.h)
+
+# C=2: check every file, not only those kbuild recompiles.
+sparse:
+	$(MAKE) module C=2
+
+deps:
+	$(CURDIR)/tests/qemu/deps.sh $(KERNELS)
+
+check:
+	$(QEMU_RUN) --check $(KERNELS)
+
+demo:
+	$(QEMU_RUN) --demo $(DEMO_KERNEL)
+
+vm:
+	$(QEMU_RUN) --shell $(DEMO_KERNEL)
+
+bench:
+	$(QEMU_RUN) --bench $(DEMO_KERNEL)
+
+# Also removes what an in-tree "make -C KDIR M=$PWD" leaves behind.
+clean:
+	rm -rf build
+	rm -f *.o .*.o *.ko *.mod *.mod.c .*.cmd Module.symvers modules.order \
+		kmod/*.o kmod/.*.cmd kmod/*.mod kmod/*.mod.c
+	@if [ -f ctl/Makefile ]; then $(MAKE) -C ctl clean; fi
+	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
+
+.PHONY: all module ctl linux-source tests install style sparse deps check demo vm bench clean

@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install from Debian's archive whatever the build and the QEMU tests need and
+# is not installed yet. Idempotent: prints nothing and touches nothing when all
+# is present.
+#
+#   tests/qemu/deps.sh [FLAVOUR...]    (default flavours: 6.1 6.12 6.12-rt)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/qemu/lib.sh
+. "$here/lib.sh"
+
+[ "$#" -gt 0 ] || set -- 6.1 6.12 6.12-rt
+
+pkgs=(build-essential make gcc pkg-config libnl-3-dev libnl-genl-3-dev
+      qemu-system-x86 busybox-static cpio xz-utils zstd kmod sparse
+      util-linux python3 linux-source-6.12)
+
+for f in "$@"; do
+	# The concrete headers package, so that a meta-package installed long
+	# ago does not leave us with stale headers for a newer ABI.
+	pkgs+=("$(meta_dep "linux-headers$(flavour_suffix "$f")-amd64" linux-headers-)")
+done
+
+apt_ensure "${pkgs[@]}"

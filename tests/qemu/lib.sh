@@ -1,0 +1,80 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Helpers shared by the QEMU harness scripts (sourced, not executed).
+#
+# A "flavour" is the short name used in KERNELS=: 6.1, 6.12, 6.12-rt. It maps
+# onto Debian's meta-packages; the concrete kernel release (the ABI) is always
+# read from the meta-package's Depends, never written down here.
+
+# Where downloaded kernel packages and their extracted trees live. Kept out of
+# build/ so "make clean" does not throw away 300 MB of downloads.
+PROCTERM_CACHE=${PROCTERM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/procterm}
+
+export DEBIAN_FRONTEND=noninteractive
+
+msg() { printf '%s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Meta-package suffix for a flavour: "" for bookworm's default kernel (6.1),
+# "-6.12" and "-6.12-rt" for the newer ones.
+flavour_suffix() {
+	case "$1" in
+	6.1)		printf '' ;;
+	6.12)		printf -- '-6.12' ;;
+	6.12-rt)	printf -- '-6.12-rt' ;;
+	*)		die "unknown kernel flavour '$1' (known: 6.1 6.12 6.12-rt)" ;;
+	esac
+}
+
+# apt-cache/apt-get need package lists. A fresh box may have none, so the
+# first failing look-up or install triggers one "apt-get update" and a retry.
+APT_UPDATED=${APT_UPDATED:-0}
+apt_update_once() {
+	[ "$APT_UPDATED" = 1 ] && return 1
+	msg "apt: refreshing package lists"
+	apt-get update -qq >&2 || return 1
+	APT_UPDATED=1
+}
+
+# The package a meta-package depends on whose name starts with $2,
+# e.g. meta_dep linux-image-6.12-amd64 linux-image- -> linux-image-6.12.117+deb12-amd64
+meta_dep() {
+	local meta=$1 prefix=$2 dep
+	dep=$(apt-cache depends --important "$meta" 2>/dev/null |
+	      awk -v p="$prefix" '$1 == "Depends:" && index($2, p) == 1 { print $2; exit }')
+	if [ -z "$dep" ] && apt_update_once; then
+		dep=$(apt-cache depends --important "$meta" 2>/dev/null |
+		      awk -v p="$prefix" '$1 == "Depends:" && index($2, p) == 1 { print $2; exit }')
+	fi
+	[ -n "$dep" ] || die "cannot resolve $meta through apt-cache (no package lists?)"
+	printf '%s\n' "$dep"
+}
+
+# Kernel release (uname -r of the guest) for a flavour, e.g. 6.12.117+deb12-amd64.
+flavour_kver() {
+	local dep
+	dep=$(meta_dep "linux-headers$(flavour_suffix "$1")-amd64" linux-headers-)
+	printf '%s\n' "${dep#linux-headers-}"
+}
+
+pkg_installed() {
+	[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]
+}
+
+# Install the packages that are not installed yet; nothing at all when every
+# one of them is there.
+apt_ensure() {
+	local p missing=()
+	for p in "$@"; do
+		pkg_installed "$p" || missing+=("$p")
+	done
+	[ "${#missing[@]}" -eq 0 ] && return 0
+	[ "$(id -u)" = 0 ] || die "missing packages (need root to install): ${missing[*]}"
+	msg "apt: installing ${missing[*]}"
+	if ! apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; then
+		apt_update_once || die "apt-get install ${missing[*]} failed"
+		apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
+			die "apt-get install ${missing[*]} failed"
+	fi
+}

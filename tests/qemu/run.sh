@@ -1,0 +1,225 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot Debian kernels in QEMU and run procterm's tests (or the demo, or a
+# shell) in them. This is what "make check", "make demo", "make vm" and
+# "make bench" call.
+#
+#   tests/qemu/run.sh [--check|--demo|--shell|--bench] [FLAVOUR...]
+#
+# FLAVOUR is 6.1, 6.12 or 6.12-rt (default for --check: all three; for the
+# others: 6.12). Per kernel release KVER everything lands in build/KVER/:
+#   procterm.ko      the module, built with W=1 (--check) from build/KVER/src
+#   initramfs.gz     busybox + the 9p modules of that kernel + tests/qemu/init
+#   console.log      the whole serial console (also streamed to stdout)
+#   guest/           shared read-write with the guest: guest.env (what to
+#                    run), results.tap (test output), dmesg.txt (kernel log)
+#
+# --check ends with one line "N passed, N failed, N skipped" over all
+# kernels and exits non-zero on any failure.
+#
+# Environment: MAKE, PROCTERM_TESTS (subset of test programs), QEMU_TIMEOUT
+# (seconds per boot, default 1200), QEMU_SMP (2), QEMU_MEM (2G),
+# QEMU_EXTRA (more QEMU arguments), PROCTERM_CACHE (downloaded kernels).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/qemu/lib.sh
+. "$here/lib.sh"
+
+mode=check
+case "${1:-}" in
+--check|--demo|--shell|--bench) mode=${1#--}; shift ;;
+-h|--help) sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+-*) die "unknown option $1" ;;
+esac
+if [ "$#" -eq 0 ]; then
+	if [ "$mode" = check ]; then set -- 6.1 6.12 6.12-rt; else set -- 6.12; fi
+fi
+
+MAKE=${MAKE:-make}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-1200}
+QEMU_SMP=${QEMU_SMP:-2}
+QEMU_MEM=${QEMU_MEM:-2G}
+
+if [ "$mode" = bench ] && [ ! -e "$repo/tests/bench" ]; then
+	echo "bench: not yet implemented (tests/bench is missing)"
+	exit 0
+fi
+
+# Parallel kbuild unless make already runs with a jobserver.
+jobs=()
+case "${MAKEFLAGS:-}" in
+*j*) ;;
+*) jobs=(-j"$(nproc)") ;;
+esac
+
+t_start=$(date +%s)
+total_pass=0 total_fail=0 total_skip=0
+summary=()
+
+# A failure found on the host side: printed as a TAP line and counted.
+host_fail() {
+	total_fail=$((total_fail + 1))
+	summary+=("not ok - host: $*")
+	echo "not ok - host: $*"
+}
+
+section() { printf '\n==== %s\n' "$*"; }
+
+# Single-quote a value for guest.env, which busybox sh and bash both source.
+shq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
+
+# ---- host preparation: packages, CLI, test programs
+section "host: packages"
+if [ "$(id -u)" = 0 ]; then
+	"$here/deps.sh" "$@"
+else
+	echo "not root: not installing packages"
+fi
+
+section "host: CLI and test programs"
+if [ -f "$repo/ctl/Makefile" ]; then
+	"$MAKE" -C "$repo" ctl || host_fail "make ctl failed"
+else
+	echo "# ctl/Makefile missing: CLI not built"
+fi
+[ -x "$repo/ctl/procterm" ] || host_fail "ctl/procterm missing"
+if [ "$mode" = check ]; then
+	if [ -f "$repo/tests/Makefile" ]; then
+		"$MAKE" -C "$repo" tests || host_fail "make tests failed"
+	else
+		echo "# tests/Makefile missing: no C test programs built"
+	fi
+fi
+
+# ---- one kernel
+# Count the results in a TAP stream: every "ok N"/"not ok N" line at any
+# indentation is one result; "# SKIP" makes it a skip. Prints "pass fail skip".
+tap_count() {
+	tr -d '\r' < "$1" | awk '
+		/^[[:space:]]*(not )?ok [0-9]+/ {
+			if (toupper($0) ~ /#[[:space:]]*SKIP/) s++
+			else if ($0 ~ /^[[:space:]]*not ok/) f++
+			else p++
+		}
+		END { printf "%d %d %d\n", p, f, s }'
+}
+
+# Kernel messages on the console (they carry a [ seconds ] stamp) that mean
+# trouble.
+console_splats() {
+	tr -d '\r' < "$1" | grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|general protection|Kernel panic|sleeping function called|scheduling while atomic|refcount_t|possible recursive locking|possible circular|UBSAN|KASAN|kmemleak|Call Trace|soft lockup|hard LOCKUP|detected stalls?|blocked for more than)' || true
+}
+
+run_kernel() {
+	local flavour=$1 kver root dir guest cmdline rc t0 t1 p f s up
+	local -a qemu
+
+	section "$flavour: preparing"
+	kver=$(flavour_kver "$flavour") || { host_fail "$flavour: cannot resolve the kernel release"; return; }
+	dir=$repo/build/$kver
+	guest=$dir/guest
+
+	local w=()
+	[ "$mode" = check ] && w=(W=1)
+	if ! "$MAKE" -C "$repo" "${jobs[@]}" module KERNELRELEASE="$kver" \
+			KDIR="/lib/modules/$kver/build" "${w[@]}"; then
+		host_fail "$flavour ($kver): module build failed"
+		return
+	fi
+	if ! root=$("$here/kernel.sh" "$flavour" "$kver"); then
+		host_fail "$flavour ($kver): cannot get the kernel image"
+		return
+	fi
+	if ! "$here/initramfs.sh" "$root" "$kver" "$dir/initramfs.gz"; then
+		host_fail "$flavour ($kver): cannot build the initramfs"
+		return
+	fi
+
+	rm -rf "$guest"
+	mkdir -p "$guest"
+	{
+		echo "PROCTERM_MODE=$(shq "$mode")"
+		echo "PROCTERM_REPO=$(shq "$repo")"
+		echo "PROCTERM_KO=$(shq "$dir/procterm.ko")"
+		echo "PROCTERM_KVER=$(shq "$kver")"
+		echo "PROCTERM_MODDIR=$(shq "$root/lib/modules/$kver")"
+		echo "PROCTERM_TESTS=$(shq "${PROCTERM_TESTS:-}")"
+		echo "PROCTERM_TERM=$(shq "${TERM:-linux}")"
+		if [ "$mode" = shell ] && [ -t 0 ]; then
+			echo "PROCTERM_ROWS=$(tput lines 2>/dev/null || echo 24)"
+			echo "PROCTERM_COLS=$(tput cols 2>/dev/null || echo 80)"
+		fi
+	} > "$guest/guest.env"
+
+	# oops=panic + panic=-1 + -no-reboot: an oops ends the run at once
+	# instead of leaving a half-dead guest until the timeout. Warnings do
+	# not panic (that would hide every later result); they are found in
+	# the log. loglevel=5 keeps the boot quiet but shows warnings.
+	cmdline="console=ttyS0 loglevel=5 panic=-1 oops=panic edd=off rdinit=/init"
+	[ "$mode" = shell ] && cmdline="$cmdline quiet"
+	qemu=(qemu-system-x86_64 -machine q35 -cpu max -m "$QEMU_MEM" -smp "$QEMU_SMP"
+	      -nographic -no-reboot -nic none
+	      -kernel "$root/boot/vmlinuz-$kver" -initrd "$dir/initramfs.gz"
+	      -append "$cmdline"
+	      -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
+	      -virtfs "local,path=$guest,mount_tag=out,security_model=none,multidevs=remap")
+	# KVM where there is one; this harness is built to do without.
+	[ -w /dev/kvm ] && qemu+=(-accel kvm -accel tcg)
+	# shellcheck disable=SC2206 # word splitting wanted
+	[ -n "${QEMU_EXTRA:-}" ] && qemu+=($QEMU_EXTRA)
+
+	if [ "$mode" = shell ]; then
+		section "$flavour ($kver): shell (Ctrl-A X quits QEMU)"
+		# -nographic puts the console and the monitor on this terminal.
+		"${qemu[@]}"
+		return
+	fi
+
+	section "$flavour ($kver): booting"
+	qemu+=(-serial stdio -monitor none)
+	t0=$(date +%s)
+	set +e
+	timeout -k 10 "$QEMU_TIMEOUT" "${qemu[@]}" </dev/null 2>&1 |
+		sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
+		tee "$dir/console.log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	t1=$(date +%s)
+	up=$(sed -n 's/.*procterm-init: .*up \([0-9.]*\) s.*/\1/p' "$dir/console.log" | head -n 1)
+
+	[ "$mode" = check ] || return 0
+
+	section "$flavour ($kver): results"
+	local results=$guest/results.tap
+	[ -f "$results" ] || : > "$results"
+	read -r p f s < <(tap_count "$results")
+	total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + s))
+	summary+=("# $flavour ($kver): $p passed, $f failed, $s skipped; kernel up at ${up:-?} s, $((t1 - t0)) s in QEMU")
+
+	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+		host_fail "$flavour ($kver): QEMU timed out after ${QEMU_TIMEOUT}s"
+	elif ! grep -q '^PROCTERM-GUEST-DONE' "$results"; then
+		host_fail "$flavour ($kver): the guest did not finish (QEMU exit $rc; see $dir/console.log)"
+	fi
+	# A splat the guest did not get to report (during boot, or one that
+	# killed it) still fails the run.
+	local splats
+	splats=$(console_splats "$dir/console.log")
+	if [ -n "$splats" ] && ! grep -q '^not ok [0-9]* guest: kernel log' "$results"; then
+		host_fail "$flavour ($kver): kernel warnings on the console"
+		printf '%s\n' "$splats" | head -n 40 | sed 's/^/# /'
+	fi
+}
+
+for flavour in "$@"; do
+	run_kernel "$flavour"
+done
+
+[ "$mode" = check ] || exit 0
+
+section "summary ($(($(date +%s) - t_start)) s)"
+printf '%s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+[ "$total_fail" -eq 0 ]

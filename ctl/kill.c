@@ -140,6 +140,19 @@ static void put_tsv(const char *arg, const struct kill_request *req, int ret,
 	putchar('\n');
 }
 
+/* Our own timeout ran out: the kill itself went through. */
+static void report_timeout(const char *arg, const struct kill_request *req,
+			   const struct kill_reply *r)
+{
+	fprintf(stderr, "procterm: kill %s: ", arg);
+	if (r->has_request_id)
+		fprintf(stderr, "armed as request %" PRIu64, r->request_id);
+	else
+		fputs("terminated", stderr);
+	fprintf(stderr, ", but not dead after %" PRIu32 " ms\n",
+		req->timeout_ms);
+}
+
 static int parse_options(int argc, char *argv[], struct kill_request *req,
 			 bool *tsv)
 {
@@ -237,9 +250,7 @@ int kill_main(int argc, char *argv[])
 		if (tsv)
 			put_tsv(argv[i], &reqs[i], ret, &reply, ipc_extack(ipc));
 		else if (ret == -ETIMEDOUT && reply.has_count)
-			/* Our own timeout: the kill itself went through. */
-			fprintf(stderr, "procterm: kill %s: terminated, but not dead after %" PRIu32 " ms\n",
-				argv[i], reqs[i].timeout_ms);
+			report_timeout(argv[i], &reqs[i], &reply);
 		else if (ret)
 			report("kill", argv[i], ret, ipc_extack(ipc));
 		else

@@ -119,7 +119,7 @@ struct pt_deferred *pt_deferred_new(const struct pt_target *root,
 	d->id = atomic64_inc_return(&pt_deferred_ids);
 	d->pid = get_pid(root->pid);
 	d->start_time = root->start_time;
-	d->flags = req->flags;
+	d->flags = req->flags & (PROCTERM_F_DEFERRED | PROCTERM_F_TREE);
 	d->has_status = req->has_status;
 	d->status = req->status;
 	d->armed_ns = ktime_get_boottime_ns();

@@ -3,9 +3,9 @@
  * PROCTERM_CMD_KILL error classes, each an errno in the netlink ack with an
  * extended-ack message: no such process (ESRCH), access denied (EPERM, by
  * the rules of kill(2) for SIGKILL, and always for PID 1), not a process
- * (ENOTTY: kernel threads, threads that do not lead their group), already
- * exited (EALREADY) and timed out (ETIMEDOUT). Every refusal leaves its
- * target alive and untouched.
+ * (ENOTTY: kernel threads, threads that do not lead their group) and
+ * already exited (EALREADY). Every refusal leaves its target alive and
+ * untouched.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -92,8 +92,7 @@ TEST_F(errors, reaped_child_is_esrch)
 TEST_F(errors, init_is_refused)
 {
 	struct pt_kill_args with_wait = {
-		.has_status = true, .status = 0,
-		.flags = PROCTERM_F_WAIT, .timeout_ms = 1000,
+		.has_status = true, .status = 0, .flags = PROCTERM_F_WAIT,
 	};
 	struct pt_reply r;
 	int ret;
@@ -240,38 +239,6 @@ TEST_F(errors, zombie_is_already_exited)
 }
 
 /*
- * PROCTERM_F_WAIT with a timeout on a process that does not die in time: a
- * deferred kill of a stopped process (it dies when it next runs, and a
- * stopped process does not run). The kill stays delivered: SIGCONT ends it.
- */
-TEST_F(errors, wait_times_out)
-{
-	struct pt_kill_args args = {
-		.flags = PROCTERM_F_WAIT | PROCTERM_F_DEFERRED,
-		.timeout_ms = 300,
-	};
-	struct pt_reply r;
-	int ret, status;
-
-	self->child = pt_spawn_sleeper();
-	ASSERT_LT(0, self->child);
-	ASSERT_EQ(0, kill(self->child, SIGSTOP));
-	ASSERT_EQ(0, pt_wait_state(self->child, 'T', PT_DEATH_MS));
-
-	ret = pt_kill(&self->nl, self->child, &args, &r);
-	if (ret == -EOPNOTSUPP)
-		SKIP(return, "deferred termination unsupported here: %s", r.msg);
-	ASSERT_PT_ERROR(ETIMEDOUT, ret, r);
-	ASSERT_FALSE(pt_child_exited(self->child));
-
-	ASSERT_EQ(0, kill(self->child, SIGCONT));
-	ASSERT_DIES(self->child, status);
-	self->child = 0;
-	ASSERT_KILLED_BY_SIGKILL(status);
-	ASSERT_CANARY_ALIVE();
-}
-
-/*
  * PIDs are read in the caller's PID namespace: from a new namespace the
  * bystander's PID means nothing (ESRCH), while PID 2 of that namespace is
  * that namespace's second process, and the reply says 2.
@@ -315,8 +282,8 @@ static int pidns_init(struct pidns_arg *a)
 	}
 	res.insider.ret = pt_kill(&s, inner, &args, &r);
 	snprintf(res.insider.msg, sizeof(res.insider.msg), "%s", r.msg);
-	res.has_reply_pid = r.has[PROCTERM_A_PID];
-	res.reply_pid = r.u[PROCTERM_A_PID];
+	res.has_reply_pid = r.a.has[PROCTERM_A_PID];
+	res.reply_pid = r.a.u[PROCTERM_A_PID];
 	if (pt_wait_timeout(inner, &res.insider.child_status, PT_DEATH_MS))
 		res.insider.stage = 3;
 out:

@@ -2,8 +2,9 @@
 /*
  * PROCTERM_CMD_KILL by PID with ZwTerminateProcess semantics: every thread
  * dies, the parent's waitpid() sees SIGKILL or the requested exit status,
- * PROCTERM_F_WAIT returns only once the process is dead, and a request
- * naming the caller itself never returns to it.
+ * the PROCTERM_F_WAIT death message comes only once the process is dead and
+ * carries its wait status, and a request naming the caller itself never
+ * returns to it.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -65,42 +66,102 @@ TEST_F(kill, no_status_means_sigkill)
 	EXPECT_EQ(ESRCH, errno);
 
 	/* The reply names the target as resolved. */
-	EXPECT_TRUE(r.has[PROCTERM_A_PID]);
-	EXPECT_EQ((uint64_t)pid, r.u[PROCTERM_A_PID]);
-	EXPECT_TRUE(r.has[PROCTERM_A_START_TIME]);
-	EXPECT_EQ((uint64_t)st.start_time, r.u[PROCTERM_A_START_TIME])
+	EXPECT_EQ(1, r.nreplies);
+	EXPECT_EQ(PROCTERM_CMD_KILL, r.cmd);
+	EXPECT_TRUE(r.a.has[PROCTERM_A_PID]);
+	EXPECT_EQ((uint64_t)pid, r.a.u[PROCTERM_A_PID]);
+	EXPECT_TRUE(r.a.has[PROCTERM_A_START_TIME]);
+	EXPECT_EQ((uint64_t)st.start_time, r.a.u[PROCTERM_A_START_TIME])
 		TH_LOG("reply start time differs from field 22 of /proc/PID/stat");
-	EXPECT_TRUE(r.has[PROCTERM_A_COUNT]);
-	EXPECT_EQ(1ULL, r.u[PROCTERM_A_COUNT]);
-	EXPECT_FALSE(r.has[PROCTERM_A_EXIT_STATUS])
+	EXPECT_TRUE(r.a.has[PROCTERM_A_COUNT]);
+	EXPECT_EQ(1ULL, r.a.u[PROCTERM_A_COUNT]);
+	EXPECT_FALSE(r.a.has[PROCTERM_A_EXIT_STATUS])
 		TH_LOG("no status was requested, yet the reply echoes one");
-	EXPECT_FALSE(r.has[PROCTERM_A_WAIT_STATUS]);
+	EXPECT_FALSE(r.a.has[PROCTERM_A_WAIT_STATUS]);
+	EXPECT_FALSE(r.a.has[PROCTERM_A_REQUEST_ID]);
 }
 
-/* PROCTERM_F_WAIT without a timeout: back only when the process is dead. */
-TEST_F(kill, wait_returns_after_death)
+/*
+ * PROCTERM_F_WAIT: the reply comes at once, a second message with the
+ * request's sequence number once the process is dead, carrying its status.
+ */
+TEST_F(kill, wait_message_after_death)
 {
 	struct pt_kill_args args = { .flags = PROCTERM_F_WAIT };
 	struct pt_reply r;
+	struct pt_stat st;
 	int ret, status;
 	pid_t pid;
 
 	pid = self->child = pt_spawn_sleeper();
 	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, pt_read_stat(pid, &st));
 
-	self->nl.timeout_ms = PT_WAIT_MS;
 	ret = pt_kill(&self->nl, pid, &args, &r);
 	ASSERT_PT_OK(ret, r);
+	ASSERT_EQ(1, r.nreplies);
+	EXPECT_FALSE(r.a.has[PROCTERM_A_WAIT_STATUS]);
+	ASSERT_EQ(1, r.nevents);
 	/* Dead already: waitable without blocking, and not yet reaped. */
 	EXPECT_TRUE(pt_child_exited(pid))
-		TH_LOG("PROCTERM_F_WAIT returned while the process still ran");
-	ASSERT_TRUE(r.has[PROCTERM_A_WAIT_STATUS]);
+		TH_LOG("the death message came while the process still ran");
+	EXPECT_EQ(PROCTERM_CMD_KILL, r.ev_cmd);
+	EXPECT_EQ((uint64_t)pid, r.ev.u[PROCTERM_A_PID]);
+	EXPECT_EQ((uint64_t)st.start_time, r.ev.u[PROCTERM_A_START_TIME]);
+	ASSERT_EQ(4, r.ev.len[PROCTERM_A_WAIT_STATUS]);
+
 	ASSERT_DIES(pid, status);
 	self->child = 0;
 	ASSERT_KILLED_BY_SIGKILL(status);
-	EXPECT_EQ((uint64_t)(unsigned int)status, r.u[PROCTERM_A_WAIT_STATUS])
-		TH_LOG("wait status 0x%llx in the reply, 0x%x from waitpid()",
-		       (unsigned long long)r.u[PROCTERM_A_WAIT_STATUS], status);
+	EXPECT_EQ((uint64_t)(unsigned int)status, r.ev.u[PROCTERM_A_WAIT_STATUS])
+		TH_LOG("wait status 0x%llx in the message, 0x%x from waitpid()",
+		       (unsigned long long)r.ev.u[PROCTERM_A_WAIT_STATUS], status);
+}
+
+/*
+ * The death message does not come before death: a deferred kill of a
+ * stopped process is acknowledged and replied to at once, but the process
+ * dies (and the message comes) only after SIGCONT lets it run.
+ */
+TEST_F(kill, wait_message_not_before_death)
+{
+	struct pt_kill_args args = {
+		.flags = PROCTERM_F_WAIT | PROCTERM_F_DEFERRED,
+	};
+	struct pt_reply r, later;
+	uint32_t seq;
+	int ret, status;
+	pid_t pid;
+
+	pid = self->child = pt_spawn_sleeper();
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(0, pt_wait_state(pid, 'T', PT_DEATH_MS));
+
+	self->nl.timeout_ms = 500;
+	ret = pt_kill(&self->nl, pid, &args, &r);
+	seq = self->nl.seq;	/* the request's sequence number */
+	if (ret == -EOPNOTSUPP)
+		SKIP(return, "deferred termination unsupported here: %s", r.msg);
+	ASSERT_EQ(-EAGAIN, ret)
+		TH_LOG("expected no death message yet, got %s (extack \"%s\")",
+		       pt_errname(ret), r.msg);
+	ASSERT_TRUE(r.acked && !r.err);
+	ASSERT_EQ(1, r.nreplies);
+	EXPECT_TRUE(r.a.has[PROCTERM_A_REQUEST_ID]);
+	EXPECT_EQ(0, r.nevents);
+	ASSERT_FALSE(pt_child_exited(pid));
+
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	self->nl.timeout_ms = PT_DEATH_MS;
+	ret = pt_recv(&self->nl, seq, PT_WANT_EVENT, &later);
+	ASSERT_EQ(0, ret) TH_LOG("no death message after SIGCONT: %s",
+				 pt_errname(ret));
+	ASSERT_TRUE(later.ev.has[PROCTERM_A_WAIT_STATUS]);
+	ASSERT_DIES(pid, status);
+	self->child = 0;
+	ASSERT_KILLED_BY_SIGKILL(status);
+	EXPECT_EQ((uint64_t)(unsigned int)status, later.ev.u[PROCTERM_A_WAIT_STATUS]);
 }
 
 /* A stopped process is terminated too (nothing needs to run it first). */
@@ -177,7 +238,7 @@ TEST_F(kill, several_targets_one_socket)
 		if (ret == -EOPNOTSUPP && how[i].has_status)
 			SKIP(return, "exit status unsupported: %s", r.msg);
 		ASSERT_PT_OK(ret, r);
-		EXPECT_EQ((uint64_t)self->more[i], r.u[PROCTERM_A_PID]);
+		EXPECT_EQ((uint64_t)self->more[i], r.a.u[PROCTERM_A_PID]);
 	}
 	for (i = 0; i < ARRAY_SIZE(how); i++) {
 		ASSERT_DIES(self->more[i], status);
@@ -242,11 +303,11 @@ TEST_F(status, parent_sees_exit_code)
 	self->child = 0;
 	ASSERT_EXITED_WITH(variant->code, status);
 
-	ASSERT_TRUE(r.has[PROCTERM_A_EXIT_STATUS]);
-	EXPECT_EQ(4, r.len[PROCTERM_A_EXIT_STATUS]);
-	EXPECT_EQ((uint64_t)variant->status, r.u[PROCTERM_A_EXIT_STATUS])
+	ASSERT_TRUE(r.a.has[PROCTERM_A_EXIT_STATUS]);
+	EXPECT_EQ(4, r.a.len[PROCTERM_A_EXIT_STATUS]);
+	EXPECT_EQ((uint64_t)variant->status, r.a.u[PROCTERM_A_EXIT_STATUS])
 		TH_LOG("reply echoes 0x%llx, requested 0x%x",
-		       (unsigned long long)r.u[PROCTERM_A_EXIT_STATUS],
+		       (unsigned long long)r.a.u[PROCTERM_A_EXIT_STATUS],
 		       variant->status);
 }
 
@@ -256,28 +317,26 @@ TEST_F(status, wait_reports_final_status)
 		.has_status = true,
 		.status = variant->status,
 		.flags = PROCTERM_F_WAIT,
-		.timeout_ms = PT_WAIT_MS,
 	};
 	pid_t pid = self->child;
 	struct pt_reply r;
 	int ret, status;
 
-	self->nl.timeout_ms = PT_WAIT_MS + 5000;
 	ret = pt_kill(&self->nl, pid, &args, &r);
 	if (ret == -EOPNOTSUPP)
 		SKIP(return, "exit status unsupported here: %s", r.msg);
 	ASSERT_PT_OK(ret, r);
 	EXPECT_TRUE(pt_child_exited(pid))
-		TH_LOG("PROCTERM_F_WAIT returned while the process still ran");
-	ASSERT_TRUE(r.has[PROCTERM_A_WAIT_STATUS]);
-	EXPECT_EQ((uint64_t)variant->status, r.u[PROCTERM_A_EXIT_STATUS]);
+		TH_LOG("the death message came while the process still ran");
+	ASSERT_TRUE(r.ev.has[PROCTERM_A_WAIT_STATUS]);
+	EXPECT_EQ((uint64_t)variant->status, r.a.u[PROCTERM_A_EXIT_STATUS]);
 
 	ASSERT_DIES(pid, status);
 	self->child = 0;
 	ASSERT_EXITED_WITH(variant->code, status);
-	EXPECT_EQ((uint64_t)(unsigned int)status, r.u[PROCTERM_A_WAIT_STATUS])
-		TH_LOG("wait status 0x%llx in the reply, 0x%x from waitpid()",
-		       (unsigned long long)r.u[PROCTERM_A_WAIT_STATUS], status);
+	EXPECT_EQ((uint64_t)(unsigned int)status, r.ev.u[PROCTERM_A_WAIT_STATUS])
+		TH_LOG("wait status 0x%llx in the message, 0x%x from waitpid()",
+		       (unsigned long long)r.ev.u[PROCTERM_A_WAIT_STATUS], status);
 }
 
 /*
@@ -425,25 +484,23 @@ TEST_F_TIMEOUT(threads, wait_until_all_gone, 90)
 		.has_status = variant->has_status,
 		.status = variant->status,
 		.flags = PROCTERM_F_WAIT,
-		.timeout_ms = PT_WAIT_MS,
 	};
 	pid_t pid = self->child;
 	struct pt_reply r;
 	int ret, status;
 
-	self->nl.timeout_ms = PT_WAIT_MS + 5000;
 	ret = pt_kill(&self->nl, pid, &args, &r);
 	if (ret == -EOPNOTSUPP && variant->has_status)
 		SKIP(return, "exit status unsupported here: %s", r.msg);
 	ASSERT_PT_OK(ret, r);
 	EXPECT_TRUE(pt_child_exited(pid))
-		TH_LOG("PROCTERM_F_WAIT returned with threads still alive (%d in /proc)",
+		TH_LOG("the death message came with threads still alive (%d in /proc)",
 		       pt_thread_count(pid));
-	ASSERT_TRUE(r.has[PROCTERM_A_WAIT_STATUS]);
+	ASSERT_TRUE(r.ev.has[PROCTERM_A_WAIT_STATUS]);
 	ASSERT_DIES(pid, status);
 	self->child = 0;
 	check_threads_status(_metadata, variant, status);
-	EXPECT_EQ((uint64_t)(unsigned int)status, r.u[PROCTERM_A_WAIT_STATUS]);
+	EXPECT_EQ((uint64_t)(unsigned int)status, r.ev.u[PROCTERM_A_WAIT_STATUS]);
 }
 
 /*
@@ -484,8 +541,6 @@ static void *self_request(void *p)
 		.has_status = a->variant->has_status,
 		.status = a->variant->status,
 		.flags = a->variant->flags,
-		/* bounded, so a wait on oneself cannot hang forever */
-		.timeout_ms = a->variant->flags & PROCTERM_F_WAIT ? PT_WAIT_MS : 0,
 	};
 	struct pt_result res = { 0 };
 	struct pt_reply r;

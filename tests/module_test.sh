@@ -5,9 +5,10 @@
 #  - rmmod with nothing in flight succeeds; the CLI then says "module not
 #    loaded" (exit 7) and touches nothing; insmod brings it back and the CLI
 #    works again;
-#  - rmmod while a "procterm kill --wait" is in flight either fails (busy) or
-#    succeeds once the request is over, never oopses; once the request is
-#    over the module unloads cleanly (no reference leaked);
+#  - rmmod while a "procterm kill --deferred --wait" is in flight (armed on
+#    a stopped process, the CLI waiting for the death message) either fails
+#    (busy) or succeeds once the request is over, never oopses; once the
+#    request is over the module unloads cleanly (no reference leaked);
 #  - the module is loaded again at the end, whatever happened.
 #
 # Needs root, the module loaded, PROCTERM_KO=<path to procterm.ko> and

@@ -168,6 +168,15 @@ static int b_ppid(struct pt_msg *m, pid_t c)
 	return pt_put_u32(m, PROCTERM_A_PPID, (uint32_t)getpid());
 }
 
+/* Reserved: the requester applies its own timeout. */
+static int b_timeout_ms(struct pt_msg *m, pid_t c)
+{
+	if (pt_put_u32(m, PROCTERM_A_PID, c) < 0 ||
+	    pt_put_u32(m, PROCTERM_A_FLAGS, PROCTERM_F_WAIT) < 0)
+		return -1;
+	return pt_put_u32(m, PROCTERM_A_TIMEOUT_MS, 1000);
+}
+
 static int b_type_beyond_max(struct pt_msg *m, pid_t c)
 {
 	if (pt_put_u32(m, PROCTERM_A_PID, c) < 0)
@@ -295,6 +304,7 @@ BAD_ATTR(comm_not_for_kill, b_comm);
 BAD_ATTR(wait_status_not_for_kill, b_wait_status);
 BAD_ATTR(request_id_not_for_kill, b_request_id);
 BAD_ATTR(ppid_not_for_kill, b_ppid);
+BAD_ATTR(timeout_ms_reserved, b_timeout_ms);
 BAD_ATTR(type_beyond_max, b_type_beyond_max);
 BAD_ATTR(type_largest, b_type_largest);
 BAD_ATTR(type_zero, b_type_zero);
@@ -548,19 +558,20 @@ TEST_F(nl, batch_of_bad_and_good)
 	pt_msg_init(&bad, &self->nl, PROCTERM_CMD_KILL, 0);
 	pt_put_u16(&bad, PROCTERM_A_PID, (uint16_t)self->canary);
 	bad_seq = pt_nlh(&bad)->nlmsg_seq;
-	self->nl.timeout_ms = PT_WAIT_MS;
 
 	pt_msg_init(&good, &self->nl, PROCTERM_CMD_KILL, 0);
 	pt_put_u32(&good, PROCTERM_A_PID, (uint32_t)self->canary);
 	pt_put_u32(&good, PROCTERM_A_FLAGS, PROCTERM_F_WAIT);
-	pt_put_u32(&good, PROCTERM_A_TIMEOUT_MS, PT_WAIT_MS);
 	ASSERT_LE(bad.len + good.len, sizeof(buf));
 	memcpy(buf, bad.buf, bad.len);
 	memcpy(buf + bad.len, good.buf, good.len);
 
 	ASSERT_EQ(0, pt_send(&self->nl, buf, bad.len + good.len));
-	ret = pt_recv(&self->nl, pt_nlh(&good)->nlmsg_seq, true, &r);
+	ret = pt_recv(&self->nl, pt_nlh(&good)->nlmsg_seq,
+		      PT_WANT_ACK | PT_WANT_REPLY | PT_WANT_EVENT, &r);
 	ASSERT_PT_OK(ret, r);
+	EXPECT_TRUE(pt_child_exited(self->canary));
+	EXPECT_EQ((uint64_t)self->canary, r.ev.u[PROCTERM_A_PID]);
 	for (i = 0; i < (size_t)r.nstray && i < PT_STRAY_MAX; i++)
 		if (r.stray[i].seq == bad_seq) {
 			seen = true;
@@ -577,6 +588,7 @@ TEST_F(nl, many_rejections_then_valid)
 {
 	static const build_fn builders[] = {
 		b_empty, b_pid_u16, b_pid_u64, b_flags_undefined, b_comm,
+		b_timeout_ms,
 		b_type_beyond_max, b_trailing_bytes, b_attr_overruns,
 		b_pid_nested_flag, b_pid_and_addr,
 	};

@@ -33,7 +33,7 @@
 #endif
 
 #define PT_RECV_BUF	65536
-#define PT_DEFAULT_TIMEOUT_MS	30000
+#define PT_DEFAULT_TIMEOUT_MS	20000
 
 static int64_t now_ms(void)
 {
@@ -59,7 +59,7 @@ void pt_msg_init_type(struct pt_msg *m, struct pt_sock *s, uint16_t type,
 	g->cmd = cmd;
 	g->version = PROCTERM_GENL_VERSION;
 	m->len = nlh->nlmsg_len;
-	m->want_reply = false;
+	m->want = PT_WANT_ACK;
 }
 
 void pt_msg_init(struct pt_msg *m, struct pt_sock *s, uint8_t cmd,
@@ -141,7 +141,26 @@ int pt_send(struct pt_sock *s, const void *buf, size_t len)
 	return 0;
 }
 
-static void record_attrs(struct pt_reply *r, const unsigned char *p, size_t len)
+/* Does the attribute stream hold an attribute of @type? */
+static bool has_attr(const unsigned char *p, size_t len, uint16_t type)
+{
+	while (len >= NLA_HDRLEN) {
+		const struct nlattr *nla = (const struct nlattr *)p;
+		size_t alen = nla->nla_len;
+
+		if (alen < NLA_HDRLEN || alen > len)
+			return false;
+		if ((nla->nla_type & NLA_TYPE_MASK) == type)
+			return true;
+		if (NLA_ALIGN(alen) >= len)
+			return false;
+		p += NLA_ALIGN(alen);
+		len -= NLA_ALIGN(alen);
+	}
+	return false;
+}
+
+static void record_attrs(struct pt_attrs *r, const unsigned char *p, size_t len)
 {
 	while (len >= NLA_HDRLEN) {
 		const struct nlattr *nla = (const struct nlattr *)p;
@@ -230,7 +249,16 @@ static void add_stray(struct pt_reply *r, uint32_t seq, int err)
 	r->nstray++;
 }
 
-int pt_recv(struct pt_sock *s, uint32_t seq, bool want_reply,
+static bool complete(const struct pt_reply *r, unsigned int want)
+{
+	if (r->acked && r->err)
+		return true;
+	return (!(want & PT_WANT_ACK) || r->acked) &&
+	       (!(want & PT_WANT_REPLY) || r->nreplies) &&
+	       (!(want & PT_WANT_EVENT) || r->nevents);
+}
+
+int pt_recv(struct pt_sock *s, uint32_t seq, unsigned int want,
 	    struct pt_reply *r)
 {
 	static unsigned char buf[PT_RECV_BUF]
@@ -238,11 +266,11 @@ int pt_recv(struct pt_sock *s, uint32_t seq, bool want_reply,
 	int64_t deadline = s->timeout_ms > 0 ? now_ms() + s->timeout_ms : 0;
 
 	memset(r, 0, sizeof(*r));
-	for (;;) {
+	while (!complete(r, want)) {
 		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
 		struct nlmsghdr *nlh;
-		ssize_t n;
 		int left = -1, pr, len;
+		ssize_t n;
 
 		if (deadline) {
 			left = (int)(deadline - now_ms());
@@ -266,6 +294,9 @@ int pt_recv(struct pt_sock *s, uint32_t seq, bool want_reply,
 		for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, len);
 		     nlh = NLMSG_NEXT(nlh, len)) {
 			bool ours = nlh->nlmsg_seq == seq;
+			const unsigned char *attrs;
+			const struct genlmsghdr *g;
+			size_t alen;
 
 			if (nlh->nlmsg_type == NLMSG_ERROR) {
 				const struct nlmsgerr *e = NLMSG_DATA(nlh);
@@ -293,21 +324,24 @@ int pt_recv(struct pt_sock *s, uint32_t seq, bool want_reply,
 				r->acked = true;
 				continue;
 			}
-			if (nlh->nlmsg_len >= NLMSG_LENGTH(GENL_HDRLEN)) {
-				const struct genlmsghdr *g = NLMSG_DATA(nlh);
-
-				if (!r->nreplies++) {
-					r->cmd = g->cmd;
-					record_attrs(r, (const unsigned char *)g +
-						     GENL_HDRLEN,
-						     nlh->nlmsg_len -
-						     NLMSG_LENGTH(GENL_HDRLEN));
+			if (nlh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
+				continue;
+			g = NLMSG_DATA(nlh);
+			attrs = (const unsigned char *)g + GENL_HDRLEN;
+			alen = nlh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+			if ((want & PT_WANT_EVENT) &&
+			    has_attr(attrs, alen, PROCTERM_A_WAIT_STATUS)) {
+				if (!r->nevents++) {
+					r->ev_cmd = g->cmd;
+					record_attrs(&r->ev, attrs, alen);
 				}
+			} else if (!r->nreplies++) {
+				r->cmd = g->cmd;
+				record_attrs(&r->a, attrs, alen);
 			}
 		}
-		if (r->acked && (r->err || !want_reply || r->nreplies))
-			return -r->err;
 	}
+	return -r->err;
 }
 
 int pt_request(struct pt_sock *s, struct pt_msg *m, struct pt_reply *r)
@@ -318,7 +352,7 @@ int pt_request(struct pt_sock *s, struct pt_msg *m, struct pt_reply *r)
 		memset(r, 0, sizeof(*r));
 		return ret;
 	}
-	return pt_recv(s, pt_nlh(m)->nlmsg_seq, m->want_reply, r);
+	return pt_recv(s, pt_nlh(m)->nlmsg_seq, m->want, r);
 }
 
 int pt_kill(struct pt_sock *s, pid_t pid, const struct pt_kill_args *args,
@@ -332,9 +366,9 @@ int pt_kill(struct pt_sock *s, pid_t pid, const struct pt_kill_args *args,
 		pt_put_u32(&m, PROCTERM_A_EXIT_STATUS, args->status);
 	if (args && args->flags)
 		pt_put_u32(&m, PROCTERM_A_FLAGS, args->flags);
-	if (args && args->timeout_ms)
-		pt_put_u32(&m, PROCTERM_A_TIMEOUT_MS, args->timeout_ms);
-	m.want_reply = true;
+	m.want = PT_WANT_ACK | PT_WANT_REPLY;
+	if (args && (args->flags & PROCTERM_F_WAIT))
+		m.want |= PT_WANT_EVENT;
 	return pt_request(s, &m, r);
 }
 
@@ -346,14 +380,15 @@ static int resolve_family(struct pt_sock *s, const char *name)
 
 	pt_msg_init_type(&m, s, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 0);
 	pt_put_str(&m, CTRL_ATTR_FAMILY_NAME, name);
-	m.want_reply = true;
+	m.want = PT_WANT_ACK | PT_WANT_REPLY;
 	ret = pt_request(s, &m, &r);
 	if (ret)
 		return ret;
-	if (!r.has[CTRL_ATTR_FAMILY_ID] || r.len[CTRL_ATTR_FAMILY_ID] != 2)
+	if (!r.a.has[CTRL_ATTR_FAMILY_ID] || r.a.len[CTRL_ATTR_FAMILY_ID] != 2)
 		return -EPROTO;
-	s->family = (uint16_t)r.u[CTRL_ATTR_FAMILY_ID];
-	s->version = r.has[CTRL_ATTR_VERSION] ? (uint32_t)r.u[CTRL_ATTR_VERSION] : 0;
+	s->family = (uint16_t)r.a.u[CTRL_ATTR_FAMILY_ID];
+	s->version = r.a.has[CTRL_ATTR_VERSION] ?
+		     (uint32_t)r.a.u[CTRL_ATTR_VERSION] : 0;
 	return 0;
 }
 

@@ -31,12 +31,19 @@ struct pt_sock {
 	uint16_t family;	/* generic netlink id of PROCTERM_GENL_NAME */
 	uint32_t version;	/* family version the kernel reports */
 	uint32_t seq;		/* last sequence number used */
-	int timeout_ms;		/* how long pt_recv() waits for an answer */
+	int timeout_ms;		/* how long pt_recv() waits for an answer, 0: ever */
+};
+
+/* What a request's answer is made of; pt_recv() waits for all that is set. */
+enum {
+	PT_WANT_ACK	= 1 << 0,	/* the NLMSG_ERROR acknowledgement */
+	PT_WANT_REPLY	= 1 << 1,	/* a data message answering the request */
+	PT_WANT_EVENT	= 1 << 2,	/* the PROCTERM_F_WAIT death message */
 };
 
 struct pt_msg {
 	size_t len;		/* bytes used in buf, kept equal to nlmsg_len */
-	bool want_reply;	/* a successful ack alone does not end it */
+	unsigned int want;	/* PT_WANT_*; PT_WANT_ACK after pt_msg_init() */
 	unsigned char buf[PT_MSG_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
 };
 
@@ -44,6 +51,14 @@ struct pt_msg {
 struct pt_stray {
 	uint32_t seq;
 	int err;		/* positive errno, 0 for a plain ack */
+};
+
+/* The attributes of one data message. */
+struct pt_attrs {
+	bool has[PT_ATTR_SLOTS];
+	uint16_t len[PT_ATTR_SLOTS];	/* payload length */
+	uint64_t u[PT_ATTR_SLOTS];	/* payload read as a 1/2/4/8-byte integer */
+	unsigned char data[PT_ATTR_SLOTS][PT_ATTR_DATA];
 };
 
 struct pt_reply {
@@ -55,13 +70,17 @@ struct pt_reply {
 	bool has_miss_type;
 	uint32_t miss_type;	/* NLMSGERR_ATTR_MISS_TYPE */
 
-	int nreplies;		/* data messages with our sequence number */
-	uint8_t cmd;		/* genlmsghdr.cmd of the first one */
-	/* Attributes of the first data message. */
-	bool has[PT_ATTR_SLOTS];
-	uint16_t len[PT_ATTR_SLOTS];	/* payload length */
-	uint64_t u[PT_ATTR_SLOTS];	/* payload read as a 1/2/4/8-byte integer */
-	unsigned char data[PT_ATTR_SLOTS][PT_ATTR_DATA];
+	/* Data messages with our sequence number; the first of each kind. */
+	int nreplies;
+	uint8_t cmd;		/* genlmsghdr.cmd of the reply */
+	struct pt_attrs a;	/* the reply */
+	/*
+	 * With PT_WANT_EVENT, a message carrying PROCTERM_A_WAIT_STATUS is
+	 * the death message, not the reply, whichever comes first.
+	 */
+	int nevents;
+	uint8_t ev_cmd;
+	struct pt_attrs ev;
 
 	int nstray;
 	struct pt_stray stray[PT_STRAY_MAX];
@@ -72,7 +91,6 @@ struct pt_kill_args {
 	bool has_status;
 	uint32_t status;	/* PROCTERM_A_EXIT_STATUS */
 	uint32_t flags;		/* PROCTERM_A_FLAGS, sent when non-zero */
-	uint32_t timeout_ms;	/* PROCTERM_A_TIMEOUT_MS, sent when non-zero */
 };
 
 /*
@@ -112,18 +130,23 @@ static inline struct nlmsghdr *pt_nlh(struct pt_msg *m)
 int pt_send(struct pt_sock *s, const void *buf, size_t len);
 
 /*
- * Read answers until the ack for @seq arrives (and, with @want_reply, a data
- * message or an error). Answers to other sequence numbers are recorded in
- * r->stray. Returns -r->err, or a negative errno of the socket itself:
- * -EAGAIN means nothing arrived within s->timeout_ms.
+ * Read the answer to request @seq: everything in @want (PT_WANT_*), or an
+ * error ack. Acks for other sequence numbers are recorded in r->stray.
+ * Returns -r->err, or a negative errno of the socket itself: -EAGAIN means
+ * not everything arrived within s->timeout_ms (r says what did). Call it
+ * again with what is still missing to keep waiting.
  */
-int pt_recv(struct pt_sock *s, uint32_t seq, bool want_reply,
+int pt_recv(struct pt_sock *s, uint32_t seq, unsigned int want,
 	    struct pt_reply *r);
 
-/* pt_send() the message, then pt_recv() its answer. */
+/* pt_send() the message, then pt_recv() what m->want asks for. */
 int pt_request(struct pt_sock *s, struct pt_msg *m, struct pt_reply *r);
 
-/* PROCTERM_CMD_KILL for @pid; @args may be NULL. Returns like pt_request(). */
+/*
+ * PROCTERM_CMD_KILL for @pid; @args may be NULL. Waits for the ack and the
+ * reply, and with PROCTERM_F_WAIT for the death message too. Returns like
+ * pt_request().
+ */
 int pt_kill(struct pt_sock *s, pid_t pid, const struct pt_kill_args *args,
 	    struct pt_reply *r);
 

@@ -21,8 +21,6 @@
 
 /* How long a process that was killed may take to die under emulation. */
 #define PT_DEATH_MS	20000
-/* PROCTERM_A_TIMEOUT_MS for waits that must not time out. */
-#define PT_WAIT_MS	20000
 
 #define PT_UNPRIV_UID	1000
 #define PT_UNPRIV_UID2	2000

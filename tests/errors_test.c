@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -235,6 +236,54 @@ TEST_F(errors, zombie_is_already_exited)
 	ASSERT_DIES(self->child, status);
 	self->child = 0;
 	ASSERT_EXITED_WITH(3, status);
+	ASSERT_CANARY_ALIVE();
+}
+
+/*
+ * A process that is exiting but not gone: it called exit_group(17) and its
+ * tracer (this test) holds it in the PTRACE_EVENT_EXIT stop. It is already
+ * terminating; the status it chose for itself stays.
+ */
+TEST_F(errors, exiting_process_is_already_terminating)
+{
+	struct pt_kill_args args = { .has_status = true, .status = 42 };
+	struct pt_reply r;
+	int ret, status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
+			_exit(120);
+		raise(SIGSTOP);
+		_exit(17);
+	}
+	self->child = pid;
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 120) {
+		self->child = 0;
+		SKIP(return, "ptrace is not permitted here");
+	}
+	ASSERT_TRUE(WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP);
+	ASSERT_EQ(0, ptrace(PTRACE_SETOPTIONS, pid, NULL,
+			    (void *)(long)PTRACE_O_TRACEEXIT));
+	ASSERT_EQ(0, ptrace(PTRACE_CONT, pid, NULL, NULL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	ASSERT_EQ(SIGTRAP | (PTRACE_EVENT_EXIT << 8), status >> 8)
+		TH_LOG("expected the exit stop, wait status 0x%x", status);
+
+	ret = pt_kill(&self->nl, pid, NULL, &r);
+	ASSERT_PT_ERROR(EALREADY, ret, r);
+	ret = pt_kill(&self->nl, pid, &args, &r);
+	ASSERT_PT_ERROR(EALREADY, ret, r);
+
+	ASSERT_EQ(0, ptrace(PTRACE_CONT, pid, NULL, NULL));
+	ASSERT_DIES(pid, status);
+	self->child = 0;
+	ASSERT_EXITED_WITH(17, status);
 	ASSERT_CANARY_ALIVE();
 }
 

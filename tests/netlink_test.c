@@ -283,9 +283,10 @@ static int b_pid_int_max(struct pt_msg *m, pid_t c)
 	FIXTURE_VARIANT_ADD(malformed, _name) {				\
 		.build = _fn, .err = EINVAL,				\
 	}
+/* A PID outside 1..PID_MAX_LIMIT fails the policy's range check. */
 #define BAD_PID(_name, _fn)						\
 	FIXTURE_VARIANT_ADD(malformed, _name) {				\
-		.build = _fn, .err = ESRCH, .alt_err = EINVAL,		\
+		.build = _fn, .err = ERANGE, .blame_required = true,	\
 	}
 
 MISSING(no_attributes, b_empty);

@@ -67,6 +67,8 @@
  *   ENOENT     PROCTERM_CMD_CANCEL: no such request
  *   EBUSY      PROCTERM_F_WAIT: too many waiters in the system
  *   EINVAL     malformed request
+ *   ERANGE     a value outside its range (a PID of 0 or above
+ *              PID_MAX_LIMIT, a request id of 0)
  *   EOPNOTSUPP the running kernel lacks what the request needs
  *   ENOMEM     out of memory; nothing was done
  */

@@ -32,7 +32,8 @@ KVER := $(or $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"/\1/p' \
 BUILD_DIR := $(CURDIR)/build/$(KVER)
 MOD_SRC := $(BUILD_DIR)/src
 
-# A few files from Debian's linux-source-6.12: kselftest headers, checkpatch.
+# A few files from Debian's linux-source-6.12: kselftest headers, checkpatch,
+# YNL.
 LINUX_SRC := $(CURDIR)/build/linux-source
 LINUX_SRC_TARBALL := /usr/src/linux-source-6.12.tar.xz
 KSFT_INC := $(LINUX_SRC)/tools/testing/selftests
@@ -56,7 +57,7 @@ module:
 ctl:
 	$(MAKE) -C ctl
 
-$(LINUX_SRC)/.extracted: $(wildcard $(LINUX_SRC_TARBALL))
+$(LINUX_SRC)/.extracted: $(wildcard $(LINUX_SRC_TARBALL)) tests/qemu/linux-source.sh
 	@$(CURDIR)/tests/qemu/linux-source.sh $(LINUX_SRC)
 
 linux-source: $(LINUX_SRC)/.extracted

@@ -43,11 +43,22 @@ demo)
 	;;
 bench)
 	load_module
-	if [ -x tests/bench/run.sh ]; then
-		tests/bench/run.sh 2>&1 | tee "$out/bench.txt"
-	else
-		echo "guest: tests/bench/run.sh missing; nothing to run"
-	fi
+	# tests/bench/run.sh if there is one, else every executable file
+	# in tests/bench/.
+	{
+		if [ -x tests/bench/run.sh ]; then
+			tests/bench/run.sh
+		else
+			found=0
+			for b in tests/bench/*; do
+				[ -f "$b" ] && [ -x "$b" ] || continue
+				found=1
+				echo "# ==== $b"
+				"$b"
+			done
+			[ "$found" = 1 ] || echo "guest: nothing to run in tests/bench/"
+		fi
+	} 2>&1 | tee "$out/bench.txt"
 	echo "PROCTERM-GUEST-DONE"
 	;;
 shell)

@@ -18,8 +18,11 @@ kver=${2:-$(flavour_kver "$flavour")}
 dir=$PROCTERM_CACHE/$kver
 root=$dir/root
 
+mkdir -p "$PROCTERM_CACHE/debs"
+# Two runs at once must not unpack the same kernel over each other.
+exec 9> "$PROCTERM_CACHE/.lock"
+flock 9
 if [ ! -e "$dir/.unpacked" ]; then
-	mkdir -p "$PROCTERM_CACHE/debs"
 	# Prefer the -unsigned image: same kernel, no signature wrapper.
 	pkg=linux-image-$kver-unsigned
 	if ! apt-cache show "$pkg" >/dev/null 2>&1; then

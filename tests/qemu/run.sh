@@ -22,6 +22,9 @@
 # (seconds per boot, default 1200), QEMU_SMP (2), QEMU_MEM (2G),
 # QEMU_EXTRA (more QEMU arguments), PROCTERM_CACHE (downloaded kernels).
 set -euo pipefail
+# The whole script is one compound command, read completely before it
+# starts: editing this file during a run cannot derail the run.
+{
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 # shellcheck source=tests/qemu/lib.sh
@@ -85,6 +88,11 @@ else
 	echo "# ctl/Makefile missing: CLI not built"
 fi
 [ -x "$repo/ctl/procterm" ] || host_fail "ctl/procterm missing"
+if [ "$mode" = bench ] && [ -f "$repo/tests/bench/Makefile" ]; then
+	"$MAKE" -C "$repo" linux-source
+	"$MAKE" -C "$repo/tests/bench" KSFT_INC="$repo/build/linux-source/tools/testing/selftests" ||
+		die "building tests/bench failed"
+fi
 if [ "$mode" = check ]; then
 	if [ -f "$repo/tests/Makefile" ]; then
 		"$MAKE" -C "$repo" tests || host_fail "make tests failed"
@@ -189,6 +197,9 @@ run_kernel() {
 	t1=$(date +%s)
 	up=$(sed -n 's/.*procterm-init: .*up \([0-9.]*\) s.*/\1/p' "$dir/console.log" | head -n 1)
 
+	if [ "$mode" = bench ]; then
+		echo "bench output: $guest/bench.txt"
+	fi
 	[ "$mode" = check ] || return 0
 
 	section "$flavour ($kver): results"
@@ -223,3 +234,5 @@ section "summary ($(($(date +%s) - t_start)) s)"
 printf '%s\n' "${summary[@]}"
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ]
+exit
+}

@@ -69,7 +69,7 @@ shell)
 	fi
 	rc=/tmp/procterm-bashrc
 	cat > "$rc" <<-EOF
-	[ -r /root/.bashrc ] && . /root/.bashrc
+	[ -r /etc/bash.bashrc ] && . /etc/bash.bashrc
 	export PATH='$PATH'
 	PS1='procterm-guest:\w# '
 	cd '$PROCTERM_REPO'

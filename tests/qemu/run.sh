@@ -68,7 +68,8 @@ host_fail() {
 	echo "not ok - host: $*"
 }
 
-section() { printf '\n==== %s\n' "$*"; }
+# A heading in the log, with the time since the start.
+section() { printf '\n==== [%4ds] %s\n' "$(($(date +%s) - t_start))" "$*"; }
 
 # Single-quote a value for guest.env, which busybox sh and bash both source.
 shq() { printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"; }
@@ -230,7 +231,7 @@ done
 
 [ "$mode" = check ] || exit 0
 
-section "summary ($(($(date +%s) - t_start)) s)"
+section "summary"
 printf '%s\n' "${summary[@]}"
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 [ "$total_fail" -eq 0 ]

@@ -17,6 +17,7 @@
 #include <net/genetlink.h>
 
 #include <linux/procterm.h>
+#include "compat.h"
 #include "procterm.h"
 
 int pt_list_fill(struct sk_buff *skb, struct task_struct *task,
@@ -76,10 +77,18 @@ static struct task_struct *pt_next_process(struct pid_namespace *ns, pid_t *nr)
 
 int pt_list_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
+	struct nlattr **attrs = pt_dump_attrs(cb);
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	struct task_struct *task;
 	pid_t nr = max_t(long, cb->args[0], 1);
 	int ret = 0;
+
+	/* The dump shares the doit's policy; a PID selects the doit. */
+	if (attrs[PROCTERM_A_PID]) {
+		NL_SET_ERR_MSG_ATTR(cb->extack, attrs[PROCTERM_A_PID],
+				    "a dump lists every process; ask for one PID without NLM_F_DUMP");
+		return -EINVAL;
+	}
 
 	/* args[1]: 0 = not yet decided, else 1 + may see addresses. */
 	if (!cb->args[1])

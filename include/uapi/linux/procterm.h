@@ -43,7 +43,7 @@
  *   One message per process visible in the caller's PID namespace:
  *     PROCTERM_A_PID, PROCTERM_A_PPID, PROCTERM_A_START_TIME,
  *     PROCTERM_A_TASK_ADDR (0 unless the caller may see kernel addresses),
- *     PROCTERM_A_STATE (u8, one of "RSDTtZXI"), PROCTERM_A_THREADS,
+ *     PROCTERM_A_STATE (u8, one of "RSDTtXZPI", as /proc shows), PROCTERM_A_THREADS,
  *     PROCTERM_A_UID (in the caller's user namespace), PROCTERM_A_COMM
  *
  * PROCTERM_CMD_PENDING (dumpit)

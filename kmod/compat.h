@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The few differences between the supported kernels' interfaces, chosen by
+ * feature probes in Kbuild (never by version numbers).
+ */
+#ifndef _PROCTERM_COMPAT_H
+#define _PROCTERM_COMPAT_H
+
+#include <net/genetlink.h>
+
+/* The request's parsed attributes, inside a dumpit. */
+static inline struct nlattr **pt_dump_attrs(struct netlink_callback *cb)
+{
+#ifdef PT_HAVE_GENL_INFO_DUMP
+	return genl_info_dump(cb)->attrs;
+#else
+	return genl_dumpit_info(cb)->attrs;
+#endif
+}
+
+#endif /* _PROCTERM_COMPAT_H */

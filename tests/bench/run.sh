@@ -1,0 +1,221 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every procterm benchmark in this boot and print one table.
+#
+#   tests/bench/run.sh        as root, with procterm.ko loaded
+#
+# `make bench` runs it inside a QEMU guest. The knobs are environment
+# variables, listed in docs/benchmarks.md; the raw figures go to $BENCH_OUT
+# as JSON. Exit status: 0 when every benchmark ran (a missed goal is only
+# reported), 1 when one failed, 4 when the module is not loaded (unless
+# BENCH_ANCHORS_ONLY=1).
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+bin=$here/procterm_bench
+
+say() { printf '%s\n' "$*"; }
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+json_str() {
+	local s=${1//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"' "$s"
+}
+
+# ---- the program, built on the host (the guest sees the tree read-only) ----
+stale=0
+if [ -x "$bin" ] && [ -x "$here/procterm_bench_member" ]; then
+	for f in "$here"/*.c "$here"/*.h "$here/Makefile" "$repo"/tests/procterm_nl.[ch] \
+		 "$repo/include/uapi/linux/procterm.h"; do
+		[ "$f" -nt "$bin" ] && stale=1
+	done
+else
+	stale=1
+fi
+if [ "$stale" = 1 ]; then
+	if [ -w "$here" ] && command -v make >/dev/null; then
+		make -s -C "$here" || { say "run.sh: building procterm_bench failed"; exit 1; }
+	elif [ -x "$bin" ]; then
+		say "run.sh: warning: $bin is older than its sources and cannot be rebuilt here"
+	else
+		say "run.sh: $bin is missing; build it first: make -C tests/bench"
+		exit 1
+	fi
+fi
+
+# ---- where the JSON goes ----
+if [ -z "${BENCH_OUT:-}" ]; then
+	if mkdir -p "$repo/build" 2>/dev/null && [ -w "$repo/build" ]; then
+		BENCH_OUT=$repo/build/bench.json
+	elif [ -n "${PROCTERM_OUT:-}" ] && [ -d "$PROCTERM_OUT" ] && [ -w "$PROCTERM_OUT" ]; then
+		BENCH_OUT=$PROCTERM_OUT/bench.json
+	else
+		BENCH_OUT=/tmp/bench.json
+	fi
+fi
+
+# ---- the module ----
+export BENCH_ANCHORS_ONLY=${BENCH_ANCHORS_ONLY:-0}
+"$bin" probe
+case $? in
+0)	module=true ;;
+4)	module=false
+	if [ "$BENCH_ANCHORS_ONLY" != 1 ]; then
+		say "run.sh: procterm.ko is not loaded, so there is nothing to compare."
+		say "        Load it (insmod kmod/procterm.ko), or run with BENCH_ANCHORS_ONLY=1"
+		say "        to measure the anchors alone."
+		exit 4
+	fi
+	say "run.sh: BENCH_ANCHORS_ONLY=1: measuring the anchors only" ;;
+*)	exit 1 ;;
+esac
+
+[ "$(id -u)" = 0 ] ||
+	say "run.sh: warning: not root; cgroup.kill and the fork storm need root and will be skipped or fail"
+
+# ---- what to run ----
+BENCH_ONLY=${BENCH_ONLY:-single rate tree storm deferred cli}
+BENCH_TREE_SHAPES=${BENCH_TREE_SHAPES:-wide deep}
+# A level of a deep chain costs an exec: 10000 deep takes long under TCG.
+BENCH_TREE_WIDE_SIZES=${BENCH_TREE_WIDE_SIZES:-${BENCH_TREE_SIZES:-100 1000 10000}}
+BENCH_TREE_DEEP_SIZES=${BENCH_TREE_DEEP_SIZES:-${BENCH_TREE_SIZES:-100 1000}}
+BENCH_TIMEOUT=${BENCH_TIMEOUT:-1200}
+export PROCTERM=${PROCTERM:-$repo/ctl/procterm}
+
+kernel=$(uname -r)
+cpus=$(getconf _NPROCESSORS_ONLN)
+mem_kb=$(awk '$1 == "MemTotal:" { print $2 }' /proc/meminfo)
+virt=native
+grep -qw hypervisor /proc/cpuinfo && virt=virtual
+say "procterm benchmarks: kernel $kernel, $cpus CPUs ($virt), $((mem_kb / 1024)) MiB"
+say "  BENCH_ONLY=\"$BENCH_ONLY\""
+say "  trees: wide N in \"$BENCH_TREE_WIDE_SIZES\", deep N in \"$BENCH_TREE_DEEP_SIZES\" (BENCH_TREE_SHAPES=\"$BENCH_TREE_SHAPES\")"
+say "  JSON: $BENCH_OUT"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/procterm-bench.XXXXXX") || exit 1
+
+# Groups a killed benchmark could not remove: MNT/procterm-bench.PID/tN.
+cleanup_cgroups() {
+	local mnt d sub pid
+	mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	[ -n "$mnt" ] || return 0
+	for d in "$mnt"/procterm-bench.*; do
+		[ -d "$d" ] || continue
+		pid=${d##*.}
+		kill -0 "$pid" 2>/dev/null && continue
+		for sub in "$d"/*/; do
+			[ -d "$sub" ] || continue
+			echo 1 > "$sub/cgroup.kill" 2>/dev/null
+			for _ in 1 2 3 4 5 6 7 8 9 10; do rmdir "$sub" 2>/dev/null && break; sleep 0.5; done
+		done
+		rmdir "$d" 2>/dev/null
+	done
+}
+# timeout(1) runs the benchmark in a process group of its own, out of reach
+# of the terminal's ^C: pass such signals on, so that it cleans up.
+child=
+# shellcheck disable=SC2317  # invoked by the trap
+stop() {
+	[ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"
+	exit 130
+}
+trap 'rm -rf "$work"; cleanup_cgroups' EXIT
+trap stop INT TERM HUP
+
+names=()
+rcs=()
+durs=()
+failed=0
+run_one() {
+	local name=$1 t0 t1 rc
+	shift
+	say ""
+	t0=$(now)
+	timeout -k 30 "$BENCH_TIMEOUT" "$bin" -d "$work" "$@" &
+	child=$!
+	wait "$child"
+	rc=$?
+	child=
+	t1=$(now)
+	case $rc in
+	0)	;;
+	124|137) say "run.sh: $name: timed out after ${BENCH_TIMEOUT} s (BENCH_TIMEOUT)"; failed=1 ;;
+	*)	say "run.sh: $name: exit status $rc"; failed=1 ;;
+	esac
+	[ "$rc" = 0 ] || cleanup_cgroups
+	names+=("$name")
+	rcs+=("$rc")
+	durs+=("$(secs "$t0" "$t1")")
+	say "  ($name: $(secs "$t0" "$t1") s)"
+}
+
+start=$(now)
+for b in $BENCH_ONLY; do
+	case $b in
+	single|rate|storm|deferred|cli)
+		run_one "$b" "$b" ;;
+	tree)
+		for shape in $BENCH_TREE_SHAPES; do
+			case $shape in
+			wide)	sizes=$BENCH_TREE_WIDE_SIZES ;;
+			deep)	sizes=$BENCH_TREE_DEEP_SIZES ;;
+			*)	say "run.sh: unknown tree shape '$shape'"; failed=1; continue ;;
+			esac
+			for size in $sizes; do
+				run_one "tree-$shape-$size" tree --shape "$shape" --size "$size"
+			done
+		done ;;
+	*)	say "run.sh: unknown benchmark '$b' in BENCH_ONLY"; failed=1 ;;
+	esac
+done
+wall=$(secs "$start" "$(now)")
+
+say ""
+say "==== procterm vs anchors, kernel $kernel, $cpus CPUs ($virt); all figures from this boot ===="
+"$bin" summary -j "$work/summary.json" "$work" || failed=1
+say ""
+say "benchmarks took $wall s"
+
+# ---- the JSON: meta, per-benchmark raw figures, the summary ----
+{
+	printf '{\n"meta":{"kernel":%s,"cpus":%s,"mem_kb":%s,"virt":%s,"date":%s,' \
+		"$(json_str "$kernel")" "$cpus" "${mem_kb:-0}" "$(json_str "$virt")" \
+		"$(json_str "$(date -u +%Y-%m-%dT%H:%M:%SZ)")"
+	printf '"module_loaded":%s,"wall_s":%s,"env":{' "$module" "$wall"
+	sep=
+	for v in $(compgen -e | grep -E '^(BENCH_|PROCTERM$)' | sort); do
+		[ "$v" = BENCH_OUT ] && continue
+		printf '%s%s:%s' "$sep" "$(json_str "$v")" "$(json_str "${!v}")"
+		sep=,
+	done
+	printf '}},\n"runs":['
+	sep=
+	for i in "${!names[@]}"; do
+		printf '%s\n{"name":%s,"exit":%s,"seconds":%s}' "$sep" \
+			"$(json_str "${names[$i]}")" "${rcs[$i]}" "${durs[$i]}"
+		sep=,
+	done
+	printf '],\n"benchmarks":{'
+	sep=
+	for i in "${!names[@]}"; do
+		f=$work/${names[$i]}.json
+		[ -f "$f" ] || continue
+		printf '%s\n%s:' "$sep" "$(json_str "${names[$i]}")"
+		cat "$f"
+		sep=,
+	done
+	printf '},\n"summary":'
+	if [ -f "$work/summary.json" ]; then cat "$work/summary.json"; else printf 'null\n'; fi
+	printf '}\n'
+} > "$work/bench.json"
+if mkdir -p "$(dirname "$BENCH_OUT")" && cp "$work/bench.json" "$BENCH_OUT.tmp" &&
+   mv "$BENCH_OUT.tmp" "$BENCH_OUT"; then
+	say "raw figures: $BENCH_OUT"
+else
+	say "run.sh: cannot write $BENCH_OUT"
+	failed=1
+fi
+exit "$failed"

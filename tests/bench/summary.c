@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * procterm benchmarks: the summary table and the goals.
+ *
+ * Reads every DIR/NAME.kv the benchmarks left ("bench<TAB>method<TAB>
+ * metric<TAB>value" lines), prints one table of medians, p99s and ratios,
+ * evaluates the goals (PASS/MISS; a miss does not fail the run) and writes
+ * the same as JSON.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+struct rec {
+	char bench[64], method[32], metric[32], val[256];
+};
+
+static struct rec *recs;
+static size_t nrecs, caprecs;
+
+static void load_file(const char *path)
+{
+	char line[512];
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		warnx_("%s: %s", path, strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		char *fields[4], *save = NULL, *p = line;
+		struct rec *r;
+		int i;
+
+		line[strcspn(line, "\n")] = 0;
+		for (i = 0; i < 4; i++) {
+			fields[i] = strtok_r(p, "\t", &save);
+			p = NULL;
+			if (!fields[i])
+				break;
+		}
+		if (i < 4)
+			continue;
+		if (nrecs == caprecs) {
+			caprecs = caprecs ? caprecs * 2 : 256;
+			recs = realloc(recs, caprecs * sizeof(*recs));
+			if (!recs)
+				die("out of memory");
+		}
+		r = &recs[nrecs++];
+		snprintf(r->bench, sizeof(r->bench), "%s", fields[0]);
+		snprintf(r->method, sizeof(r->method), "%s", fields[1]);
+		snprintf(r->metric, sizeof(r->metric), "%s", fields[2]);
+		snprintf(r->val, sizeof(r->val), "%s", fields[3]);
+	}
+	fclose(f);
+}
+
+static const char *get_str(const char *bench, const char *method, const char *metric)
+{
+	size_t i;
+
+	for (i = 0; i < nrecs; i++)
+		if (!strcmp(recs[i].bench, bench) && !strcmp(recs[i].method, method) &&
+		    !strcmp(recs[i].metric, metric))
+			return recs[i].val;
+	return NULL;
+}
+
+static double get(const char *bench, const char *method, const char *metric)
+{
+	const char *s = get_str(bench, method, metric);
+
+	return s ? strtod(s, NULL) : NAN;
+}
+
+static const char *method_label(const char *m)
+{
+	static const char *const map[][2] = {
+		{ "procterm", "procterm" },
+		{ "kill", "kill(2)" },
+		{ "pidfd", "pidfd_send_signal" },
+		{ "cgroup_kill", "cgroup.kill" },
+		{ "walker", "/proc walker" },
+		{ "sigterm_queued", "SIGTERM queued" },
+		{ "procterm_cli", "procterm kill" },
+		{ "kill_cli", "/bin/kill -9" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i][0], m))
+			return map[i][1];
+	return m;
+}
+
+/* Where a benchmark goes in the table. */
+static long bench_rank(const char *b)
+{
+	char shape[16];
+	long size;
+
+	if (!strcmp(b, "single"))
+		return 0;
+	if (!strcmp(b, "rate"))
+		return 1;
+	if (sscanf(b, "tree-%15[a-z]-%ld", shape, &size) == 2)
+		return 2000000000L + (strcmp(shape, "wide") ? 1000000000L : 0) +
+		       (size < 999999999L ? size : 999999999L);
+	if (!strcmp(b, "storm"))
+		return 4000000000L;
+	if (!strcmp(b, "deferred"))
+		return 5000000000L;
+	if (!strcmp(b, "cli"))
+		return 6000000000L;
+	return 7000000000L;
+}
+
+static void bench_titles(const char *b, char *t1, char *t2, size_t len)
+{
+	char shape[16];
+	long size;
+
+	t2[0] = 0;
+	if (!strcmp(b, "single")) {
+		snprintf(t1, len, "1 single process");
+		snprintf(t2, len, "  request -> reaped");
+	} else if (!strcmp(b, "rate")) {
+		snprintf(t1, len, "2 rate, warm socket");
+		snprintf(t2, len, "  per request issued");
+	} else if (sscanf(b, "tree-%15[a-z]-%ld", shape, &size) == 2) {
+		snprintf(t1, len, "3 tree %s, N=%ld", shape, size);
+		snprintf(t2, len, "  request -> all reaped");
+	} else if (!strcmp(b, "storm")) {
+		snprintf(t1, len, "3 fork storm");
+		snprintf(t2, len, "  the request itself");
+	} else if (!strcmp(b, "deferred")) {
+		snprintf(t1, len, "4 deferred");
+		snprintf(t2, len, "  SIGCONT -> reaped");
+	} else if (!strcmp(b, "cli")) {
+		snprintf(t1, len, "5 CLI process");
+		snprintf(t2, len, "  exec -> reaped");
+	} else {
+		snprintf(t1, len, "%s", b);
+	}
+}
+
+static int cmp_bench(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	long rx = bench_rank(x), ry = bench_rank(y);
+
+	if (rx != ry)
+		return (rx > ry) - (rx < ry);
+	return strcmp(x, y);
+}
+
+/* Distinct values of a field, in order of first appearance. */
+static size_t distinct(const char **out, size_t max, const char *bench)
+{
+	size_t n = 0, i, k;
+
+	for (i = 0; i < nrecs; i++) {
+		const char *v = bench ? recs[i].method : recs[i].bench;
+
+		if (bench && strcmp(recs[i].bench, bench))
+			continue;
+		if (bench && !strcmp(v, "-"))
+			continue;
+		for (k = 0; k < n; k++)
+			if (!strcmp(out[k], v))
+				break;
+		if (k == n && n < max)
+			out[n++] = v;
+	}
+	return n;
+}
+
+static const char *ref_method(const char *bench)
+{
+	return strcmp(bench, "cli") ? "procterm" : "procterm_cli";
+}
+
+/* printf() a line without its trailing blanks. */
+static void put_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void put_line(const char *fmt, ...)
+{
+	char line[512];
+	size_t len;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	len = strlen(line);
+	while (len && line[len - 1] == ' ')
+		line[--len] = 0;
+	puts(line);
+}
+
+static void print_table(struct json *j)
+{
+	const char *benches[256], *methods[16];
+	size_t nb, nm, b, m;
+
+	nb = distinct(benches, 256, NULL);
+	qsort(benches, nb, sizeof(benches[0]), cmp_bench);
+
+	printf("\n");
+	put_line("%-24s %-18s %10s %10s %11s  %s", "benchmark", "method", "median",
+		 "p99", "procterm/x", "notes");
+	json_arr_begin(j, "rows");
+	for (b = 0; b < nb; b++) {
+		const char *bench = benches[b], *ref = ref_method(bench);
+		const char *skip = get_str(bench, "-", "skipped");
+		double refmed = get(bench, ref, "median_ns");
+		char t1[64], t2[64];
+
+		bench_titles(bench, t1, t2, sizeof(t1));
+		printf("\n");
+		if (skip) {
+			printf("%-24s skipped: %s\n", t1, skip);
+			continue;
+		}
+		nm = distinct(methods, 16, bench);
+		for (m = 0; m < nm; m++) {
+			const char *me = methods[m];
+			double med = get(bench, me, "median_ns");
+			double p99 = get(bench, me, "p99_ns");
+			double errs = get(bench, me, "errors");
+			double ratio = strcmp(me, ref) && med > 0 ? refmed / med : NAN;
+			char ratio_s[16] = "", notes[128] = "";
+			size_t nl = 0;
+
+			if (isfinite(ratio))
+				snprintf(ratio_s, sizeof(ratio_s), "%.2f", ratio);
+			if (!strcmp(bench, "rate"))
+				nl += snprintf(notes + nl, sizeof(notes) - nl, "%.0f/s ",
+					       get(bench, me, "rate_per_s"));
+			if (!strcmp(bench, "storm")) {
+				double gone = get(bench, me, "gone_median_ns");
+
+				nl += snprintf(notes + nl, sizeof(notes) - nl,
+					       "%.0f survivors (max %.0f/round) ",
+					       get(bench, me, "survivors_total"),
+					       get(bench, me, "survivors_max"));
+				if (isfinite(gone))
+					nl += snprintf(notes + nl, sizeof(notes) - nl,
+						       "gone in %s ", fmt_ns(gone));
+			}
+			if (!strcmp(me, "walker") && isfinite(get(bench, me, "scans_median")))
+				nl += snprintf(notes + nl, sizeof(notes) - nl, "%.0f scans ",
+					       get(bench, me, "scans_median"));
+			if (errs > 0)
+				nl += snprintf(notes + nl, sizeof(notes) - nl, "%.0f errors", errs);
+			while (nl > 0 && nl < sizeof(notes) && notes[nl - 1] == ' ')
+				notes[--nl] = 0;
+			put_line("%-24s %-18s %10s %10s %11s  %s",
+				 m == 0 ? t1 : m == 1 ? t2 : "", method_label(me),
+				 fmt_ns(med), isfinite(p99) ? fmt_ns(p99) : "",
+				 ratio_s, notes);
+
+			json_obj_begin(j, NULL);
+			json_str(j, "bench", bench);
+			json_str(j, "method", me);
+			json_num(j, "median_ns", med);
+			if (isfinite(p99))
+				json_num(j, "p99_ns", p99);
+			if (isfinite(ratio))
+				json_num(j, "procterm_ratio", ratio);
+			json_obj_end(j);
+		}
+		if (nm == 1)
+			put_line("%s", t2);
+	}
+	json_arr_end(j);
+}
+
+/* ---- goals ---- */
+
+enum verdict { NA, PASS, MISS };
+
+static const char *const verdict_name[] = { "n/a", "PASS", "MISS" };
+
+static void goal(struct json *j, const char *id, enum verdict v, double value,
+		 double limit, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+static void goal(struct json *j, const char *id, enum verdict v, double value,
+		 double limit, const char *fmt, ...)
+{
+	char text[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	printf("  %-4s  %s\n", verdict_name[v], text);
+	json_obj_begin(j, NULL);
+	json_str(j, "goal", id);
+	json_str(j, "result", verdict_name[v]);
+	json_num(j, "value", value);
+	json_num(j, "limit", limit);
+	json_str(j, "detail", text);
+	json_obj_end(j);
+}
+
+/* The largest tree of @shape with both methods measured; 0 if none. */
+static long largest_tree(const char *shape, const char *m1, const char *m2)
+{
+	long best = 0, size;
+	size_t i;
+	char s[16];
+
+	for (i = 0; i < nrecs; i++) {
+		char bench[64];
+
+		if (sscanf(recs[i].bench, "tree-%15[a-z]-%ld", s, &size) != 2 ||
+		    strcmp(s, shape) || size <= best)
+			continue;
+		snprintf(bench, sizeof(bench), "tree-%s-%ld", shape, size);
+		if (get(bench, m1, "median_ns") > 0 && get(bench, m2, "median_ns") > 0)
+			best = size;
+	}
+	return best;
+}
+
+static void tree_goals(struct json *j, const char *anchor, double limit, bool at_most)
+{
+	static const char *const shapes[] = { "wide", "deep" };
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		long size = largest_tree(shapes[i], "procterm", anchor);
+		char bench[64], note[64] = "";
+		double p, a, ratio;
+		enum verdict v;
+
+		if (!size) {
+			goal(j, at_most ? "tree_vs_cgroup" : "tree_vs_walker", NA, NAN, limit,
+			     "tree kill, %s: procterm and %s not both measured",
+			     shapes[i], method_label(anchor));
+			continue;
+		}
+		snprintf(bench, sizeof(bench), "tree-%s-%ld", shapes[i], size);
+		if (size != 10000)
+			snprintf(note, sizeof(note), " [N=10000 not measured]");
+		p = get(bench, "procterm", "median_ns");
+		a = get(bench, anchor, "median_ns");
+		if (at_most) {
+			ratio = p / a;
+			v = ratio <= limit ? PASS : MISS;
+			goal(j, "tree_vs_cgroup", v, ratio, limit,
+			     "tree kill %s N=%ld: procterm %s = %.2fx cgroup.kill %s (goal <= %.1fx)%s",
+			     shapes[i], size, fmt_ns(p), ratio, fmt_ns(a), limit, note);
+		} else {
+			ratio = a / p;
+			v = ratio >= limit ? PASS : MISS;
+			goal(j, "tree_vs_walker", v, ratio, limit,
+			     "tree kill %s N=%ld: walker %s = %.1fx procterm %s (goal >= %.0fx)%s",
+			     shapes[i], size, fmt_ns(a), ratio, fmt_ns(p), limit, note);
+		}
+	}
+}
+
+static void ratio_goal(struct json *j, const char *id, const char *bench,
+		       const char *m, const char *anchor, double limit, const char *what)
+{
+	double p = get(bench, m, "median_ns"), a = get(bench, anchor, "median_ns");
+	double ratio = p / a;
+
+	if (!(p > 0) || !(a > 0)) {
+		goal(j, id, NA, NAN, limit, "%s: not both measured", what);
+		return;
+	}
+	goal(j, id, ratio <= limit ? PASS : MISS, ratio, limit,
+	     "%s: %s %s = %.2fx %s %s (goal <= %.0fx)", what, method_label(m),
+	     fmt_ns(p), ratio, method_label(anchor), fmt_ns(a), limit);
+}
+
+static void print_goals(struct json *j)
+{
+	double ps = get("storm", "procterm", "survivors_total");
+	double ws = get("storm", "walker", "survivors_total");
+	double cs = get("storm", "cgroup_kill", "survivors_total");
+
+	printf("\nGoals (a MISS is reported, it does not fail the run)\n");
+	json_arr_begin(j, "goals");
+	tree_goals(j, "cgroup_kill", 1.5, true);
+	tree_goals(j, "walker", 10, false);
+	if (!isfinite(ps)) {
+		goal(j, "storm_survivors", NA, NAN, 0,
+		     "fork storm: procterm not measured");
+	} else {
+		char others[96];
+
+		snprintf(others, sizeof(others), "walker %s, cgroup.kill %s",
+			 isfinite(ws) ? "" : "not measured",
+			 isfinite(cs) ? "" : "not measured");
+		if (isfinite(ws) && isfinite(cs))
+			snprintf(others, sizeof(others), "walker %.0f, cgroup.kill %.0f",
+				 ws, cs);
+		else if (isfinite(ws))
+			snprintf(others, sizeof(others), "walker %.0f", ws);
+		goal(j, "storm_survivors", ps == 0 ? PASS : MISS, ps, 0,
+		     "fork storm: procterm left %.0f survivors (%s; goal: 0)%s", ps,
+		     others, isfinite(ws) && ws == 0 ?
+		     " [the walker left none either: the race did not show this time]" : "");
+	}
+	ratio_goal(j, "single_vs_kill", "single", "procterm", "kill", 3,
+		   "single request -> reaped");
+	ratio_goal(j, "cli_vs_kill", "cli", "procterm_cli", "kill_cli", 2,
+		   "CLI process -> reaped");
+	json_arr_end(j);
+}
+
+int bench_summary(int argc, char **argv)
+{
+	const char *jsonpath = NULL, *dir = NULL;
+	struct dirent *de;
+	struct json j = { 0 };
+	DIR *d;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-j") && i + 1 < argc)
+			jsonpath = argv[++i];
+		else if (!dir)
+			dir = argv[i];
+		else
+			dir = NULL, i = argc;
+	}
+	if (!dir) {
+		fprintf(stderr, "usage: procterm_bench summary [-j FILE] DIR\n");
+		return BENCH_EXIT_USAGE;
+	}
+	d = opendir(dir);
+	if (!d)
+		die("%s: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		char path[PATH_MAX];
+
+		if (len < 4 || strcmp(de->d_name + len - 3, ".kv"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		load_file(path);
+	}
+	closedir(d);
+
+	if (jsonpath) {
+		j.f = fopen(jsonpath, "w");
+		if (!j.f)
+			die("%s: %s", jsonpath, strerror(errno));
+		fputc('{', j.f);
+	}
+	printf("Medians; p99 where measured. ratio = procterm's median / this method's\n"
+	       "(below 1: procterm is faster). Only ratios within one boot are meaningful.\n");
+	print_table(&j);
+	print_goals(&j);
+	if (j.f) {
+		fputs("\n}\n", j.f);
+		if (fclose(j.f))
+			die("%s: %s", jsonpath, strerror(errno));
+	}
+	free(recs);
+	return 0;
+}

@@ -1,0 +1,905 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * procterm benchmarks on whole trees:
+ *
+ *   tree   a tree of paused processes, wide (a root and N children) or deep
+ *          (a root and a chain of N descendants), killed as a whole:
+ *          procterm PROCTERM_F_TREE on the root vs writing cgroup.kill of a
+ *          group holding exactly the tree vs the userspace walker. Timed
+ *          from the request until the benchmark, a subreaper, has reaped
+ *          all N + 1 processes.
+ *   storm  a fork storm: every member forks in a loop, bounded by the
+ *          group's pids.max; each method kills it, and whatever is still
+ *          alive one second after the method returned is a survivor.
+ *
+ * Every trial, whatever the method, builds its tree in a fresh cgroup when
+ * cgroup v2 is available, so that all methods measure the same setup.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+enum tmethod {
+	T_PROCTERM,
+	T_CGROUP,
+	T_WALKER,
+	T_NMETHODS,
+};
+
+static const char *const tmethod_name[] = {
+	[T_PROCTERM]	= "procterm",
+	[T_CGROUP]	= "cgroup_kill",
+	[T_WALKER]	= "walker",
+};
+
+struct ctx {
+	struct cg cg;
+	struct pt_sock s;
+	struct walker w;
+	bool have[T_NMETHODS];
+	long walker_timeout_ms;
+	long reap_timeout_ms;
+};
+
+static void ctx_init(struct ctx *c, bool want_pids, char *why, size_t whylen)
+{
+	memset(c, 0, sizeof(*c));
+	c->s.fd = -1;
+	c->have[T_PROCTERM] = procterm_open(&c->s);
+	c->have[T_CGROUP] = cg_init(&c->cg, want_pids, why, whylen);
+	if (!c->have[T_CGROUP])
+		printf("  cgroup v2: %s; skipping cgroup.kill\n", why);
+	c->have[T_WALKER] = true;
+	walker_init(&c->w);
+	c->walker_timeout_ms = env_long("BENCH_WALKER_TIMEOUT_MS", 120000, 1, LONG_MAX / NSEC_PER_MSEC);
+	c->reap_timeout_ms = env_long("BENCH_REAP_TIMEOUT_MS", 300000, 1, LONG_MAX / NSEC_PER_MSEC);
+}
+
+static void ctx_fini(struct ctx *c)
+{
+	if (c->have[T_PROCTERM])
+		pt_close(&c->s);
+	walker_fini(&c->w);
+	cg_fini(&c->cg);
+}
+
+/* Methods in the order of round @round: the first one rotates. */
+static int round_methods(const struct ctx *c, long round, enum tmethod *out)
+{
+	enum tmethod all[T_NMETHODS];
+	int n = 0, i;
+
+	for (i = 0; i < T_NMETHODS; i++)
+		if (c->have[i])
+			all[n++] = (enum tmethod)i;
+	for (i = 0; i < n; i++)
+		out[i] = all[(round + i) % n];
+	return n;
+}
+
+static void report(int fd, int32_t v)
+{
+	ssize_t n __attribute__((unused));
+
+	n = write(fd, &v, sizeof(v));
+}
+
+/* ---- tree ---- */
+
+/*
+ * The root of a tree (a child of the benchmark): joins @cgpath and becomes
+ * procterm_bench_member, which builds the tree. Every member writes its PID
+ * to @wfd once its own children exist, then blocks; a failed fork is
+ * reported as -errno.
+ */
+__attribute__((noreturn))
+static void tree_root(int wfd, const char *cgpath, bool deep, long n)
+{
+	char nbuf[24], fdbuf[16];
+	char *argv[] = { "procterm_bench_member", deep ? "deep" : "wide", nbuf,
+			 fdbuf, NULL };
+	int ret;
+
+	child_reset_signals();
+	close_fds_except(wfd);
+	setpgid(0, 0);
+	if (cgpath) {
+		ret = cg_enter(cgpath);
+		if (ret) {
+			report(wfd, ret);
+			hang();
+		}
+	}
+	snprintf(nbuf, sizeof(nbuf), "%ld", n);
+	snprintf(fdbuf, sizeof(fdbuf), "%d", wfd);
+	fcntl(wfd, F_SETFD, 0);
+	execv(member_path(), argv);
+	report(wfd, -errno);
+	hang();
+}
+
+/* Read @want PIDs from @fd; returns how many, or -errno a member reported. */
+static long read_pids(int fd, pid_t *pids, long want, long timeout_ms)
+{
+	int64_t end = now_ns() + timeout_ms * NSEC_PER_MSEC;
+	unsigned char buf[4096 + sizeof(int32_t)];
+	size_t have = 0;
+	long got = 0;
+
+	while (got < want) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int64_t left = (end - now_ns()) / NSEC_PER_MSEC;
+		size_t off = 0;
+		ssize_t n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		n = read(fd, buf + have, sizeof(buf) - have);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return n ? -errno : -EPIPE;
+		have += (size_t)n;
+		while (have - off >= sizeof(int32_t) && got < want) {
+			int32_t v;
+
+			memcpy(&v, buf + off, sizeof(v));
+			off += sizeof(v);
+			if (v <= 0)
+				return v ? v : -EPROTO;
+			pids[got++] = v;
+		}
+		memmove(buf, buf + off, have - off);
+		have -= off;
+		/*
+		 * Let PIDs pile up in the pipe (it holds 16k of them) rather
+		 * than waking up for each: the tree builds faster without us.
+		 */
+		if (got < want)
+			sleep_ms(20);
+	}
+	return got;
+}
+
+struct tree_round {
+	enum tmethod m;
+	int64_t build_ns, request_ns, reaped_ns;
+	long count;		/* procterm's PROCTERM_A_COUNT */
+	long scans;		/* walker */
+	long bad_status;	/* members not killed by SIGKILL */
+};
+
+struct tree_cfg {
+	bool deep;
+	long size;		/* descendants of the root */
+	long build_timeout_ms;
+};
+
+/* Kill everything of a failed trial. */
+static void trial_cleanup(pid_t root, const pid_t *pids, long npids, const char *cgpath)
+{
+	long i;
+
+	kill(-root, SIGKILL);
+	for (i = 0; i < npids; i++)
+		kill(pids[i], SIGKILL);
+	if (cgpath)
+		cg_write(cgpath, "cgroup.kill", "1");
+	reap_all(60000);
+	reg_del(root);
+	if (cgpath && cg_destroy(cgpath))
+		warnx_("cannot remove %s", cgpath);
+}
+
+static int tree_trial(struct ctx *c, const struct tree_cfg *cfg,
+		      enum tmethod m, pid_t *pids, struct tree_round *t)
+{
+	const long procs = cfg->size + 1;
+	char cgpath[PATH_MAX], *cgp = NULL;
+	int64_t t0, t1, t2, tb;
+	struct bench_reply rep;
+	long got, i, reaped = 0;
+	int p[2], killfd = -1, ret = 0;
+	pid_t root;
+
+	memset(t, 0, sizeof(*t));
+	t->m = m;
+	t->count = -1;
+	if (c->cg.ok) {
+		ret = cg_create(&c->cg, cgpath, sizeof(cgpath));
+		if (ret)
+			die("cannot create a cgroup under %s: %s", c->cg.base, strerror(-ret));
+		cgp = cgpath;
+	}
+	if (pipe2(p, O_CLOEXEC))
+		die("pipe: %s", strerror(errno));
+	fflush(stdout);
+	tb = now_ns();
+	root = fork();
+	if (root < 0)
+		die("fork: %s", strerror(errno));
+	if (root == 0) {
+		close(p[0]);
+		tree_root(p[1], cgp, cfg->deep, cfg->size);
+	}
+	setpgid(root, root);
+	reg_add(root, true);
+	close(p[1]);
+	got = read_pids(p[0], pids, procs, cfg->build_timeout_ms);
+	close(p[0]);
+	if (got != procs) {
+		warnx_("building the tree failed after %lld ms: %s",
+		       (long long)((now_ns() - tb) / NSEC_PER_MSEC),
+		       strerror(got < 0 ? (int)-got : EPROTO));
+		trial_cleanup(root, pids, got > 0 ? got : 0, cgp);
+		return -1;
+	}
+	for (i = 0; i < procs; i++) {
+		if (!wait_sleeping(pids[i], 30000)) {
+			warnx_("tree member %d never went to sleep", (int)pids[i]);
+			trial_cleanup(root, pids, procs, cgp);
+			return -1;
+		}
+	}
+	t->build_ns = now_ns() - tb;
+	if (m == T_CGROUP) {
+		char kpath[PATH_MAX + 16];
+
+		snprintf(kpath, sizeof(kpath), "%s/cgroup.kill", cgpath);
+		killfd = open(kpath, O_WRONLY | O_CLOEXEC);
+		if (killfd < 0)
+			die("%s: %s", kpath, strerror(errno));
+	}
+
+	c->w.scans = c->w.kills = c->w.reaped = 0;
+	deadline_arm(c->reap_timeout_ms);
+	t0 = now_ns();
+	switch (m) {
+	case T_PROCTERM:
+		ret = procterm_kill(&c->s, root, PROCTERM_F_TREE, &rep);
+		if (!ret && rep.has_count)
+			t->count = (long)rep.count;
+		break;
+	case T_CGROUP:
+		ret = write(killfd, "1", 1) == 1 ? 0 : -errno;
+		break;
+	case T_WALKER:
+		ret = walker_kill_tree(&c->w, root, c->walker_timeout_ms);
+		reaped = c->w.reaped;
+		t->scans = c->w.scans;
+		break;
+	default:
+		break;
+	}
+	t1 = now_ns();
+	while (!ret && reaped < procs) {
+		int st;
+		pid_t r;
+
+		if (deadline_hit()) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		r = waitpid(-1, &st, __WALL);
+
+		if (r > 0) {
+			reaped++;
+			if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
+				t->bad_status++;
+			continue;
+		}
+		if (errno == EINTR && !deadline_hit())
+			continue;
+		ret = errno == EINTR ? -ETIMEDOUT : -errno;
+	}
+	t2 = now_ns();
+	deadline_disarm();
+	if (killfd >= 0)
+		close(killfd);
+
+	if (ret) {
+		warnx_("%s: %s after %lld ms (%ld of %ld reaped)%s%s", tmethod_name[m],
+		       strerror(-ret), (long long)((now_ns() - t0) / NSEC_PER_MSEC),
+		       reaped, procs, m == T_PROCTERM ? ": " : "",
+		       m == T_PROCTERM ? rep.msg : "");
+		trial_cleanup(root, pids, procs, cgp);
+		return -1;
+	}
+	if (m == T_PROCTERM && t->count != procs)
+		warnx_("procterm reported %ld processes killed, the tree had %ld",
+		       t->count, procs);
+	t->request_ns = t1 - t0;
+	t->reaped_ns = t2 - t0;
+	reg_del(root);
+	if (cgp && cg_destroy(cgp))
+		warnx_("cannot remove %s", cgp);
+	return 0;
+}
+
+/*
+ * Whether this machine can hold @procs more processes: thread and PID
+ * limits, and memory at BENCH_PROC_KB per process.
+ */
+static bool tree_feasible(long procs, char *why, size_t len)
+{
+	long threads_max = read_long_file("/proc/sys/kernel/threads-max", LONG_MAX);
+	long pid_max = read_long_file("/proc/sys/kernel/pid_max", LONG_MAX);
+	long per_kb = env_long("BENCH_PROC_KB", 96, 1, 1L << 30);
+	long avail = meminfo_kb("MemAvailable");
+	long cur = 0, headroom = 512;
+	struct rlimit rl;
+	char buf[128];
+	FILE *f = fopen("/proc/loadavg", "re");
+
+	/* "0.00 0.01 0.05 1/123 4567": 123 tasks exist. */
+	if (f) {
+		if (fgets(buf, sizeof(buf), f)) {
+			char *slash = strchr(buf, '/');
+
+			if (slash)
+				cur = strtol(slash + 1, NULL, 10);
+		}
+		fclose(f);
+	}
+	if (cur + procs + headroom > threads_max) {
+		snprintf(why, len, "%ld processes exceed kernel.threads-max %ld (%ld tasks exist); give the machine more memory",
+			 procs, threads_max, cur);
+		return false;
+	}
+	if (cur + procs + headroom > pid_max) {
+		snprintf(why, len, "%ld processes exceed kernel.pid_max %ld", procs, pid_max);
+		return false;
+	}
+	if (geteuid() && !getrlimit(RLIMIT_NPROC, &rl) && rl.rlim_cur != RLIM_INFINITY &&
+	    (rlim_t)(procs + headroom) > rl.rlim_cur) {
+		snprintf(why, len, "%ld processes exceed RLIMIT_NPROC %llu", procs,
+			 (unsigned long long)rl.rlim_cur);
+		return false;
+	}
+	if (avail >= 0 && avail < procs * per_kb + 65536) {
+		snprintf(why, len, "%ld processes need about %ld MiB, %ld MiB available (BENCH_PROC_KB=%ld)",
+			 procs, (procs * per_kb + 65536) / 1024, avail / 1024, per_kb);
+		return false;
+	}
+	return true;
+}
+
+static void emit_skip(const char *name, const char *why)
+{
+	struct bench_out o;
+
+	printf("  skipped: %s\n", why);
+	out_open(&o, name);
+	json_bool(&o.j, "skipped", true);
+	json_str(&o.j, "reason", why);
+	kv_put_str(&o, name, "-", "skipped", why);
+	out_close(&o);
+}
+
+/*
+ * About 3000 process creations per method, 1 to 5 rounds: 5 for 100 wide,
+ * 3 for 1000 wide and 100 deep, 1 for 1000 deep and 10000. A level of a
+ * deep chain costs an exec, about ten times a wide member's fork.
+ */
+static long default_rounds(const struct tree_cfg *cfg)
+{
+	long cost = cfg->size * (cfg->deep ? 10 : 1);
+	long r = 3000 / (cost ? cost : 1);
+
+	return r < 1 ? 1 : r > 5 ? 5 : r;
+}
+
+static void usage_tree(void)
+{
+	fprintf(stderr, "usage: procterm_bench tree --shape wide|deep --size N [--rounds R]\n");
+	exit(BENCH_EXIT_USAGE);
+}
+
+int bench_tree(int argc, char **argv)
+{
+	struct tree_cfg cfg = { .size = 0 };
+	long rounds = -1, round, i, ntrials = 0;
+	const char *shape = NULL;
+	struct tree_round *trials;
+	enum tmethod order[T_NMETHODS];
+	char name[64], why[256];
+	struct bench_out o;
+	struct ctx c;
+	pid_t *pids;
+	int k, n;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--shape") && i + 1 < argc)
+			shape = argv[++i];
+		else if (!strcmp(argv[i], "--size") && i + 1 < argc)
+			cfg.size = strtol(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
+			rounds = strtol(argv[++i], NULL, 10);
+		else
+			usage_tree();
+	}
+	if (!shape || (strcmp(shape, "wide") && strcmp(shape, "deep")) ||
+	    cfg.size < 1 || cfg.size > 4000000)
+		usage_tree();
+	cfg.deep = !strcmp(shape, "deep");
+	if (rounds < 1)
+		rounds = env_long("BENCH_TREE_ROUNDS", default_rounds(&cfg), 1, 100000);
+	cfg.build_timeout_ms = env_long("BENCH_BUILD_TIMEOUT_MS", 600000, 1, LONG_MAX / NSEC_PER_MSEC);
+	snprintf(name, sizeof(name), "tree-%s-%ld", shape, cfg.size);
+	printf("%s: %s tree of %ld processes (a root and %ld %s), %ld rounds per method\n",
+	       name, shape, cfg.size + 1, cfg.size,
+	       cfg.deep ? "descendants in a chain" : "children", rounds);
+	if (!tree_feasible(cfg.size + 1, why, sizeof(why))) {
+		emit_skip(name, why);
+		return 0;
+	}
+	member_path();	/* resolved here: the children must not fail on it */
+
+	ctx_init(&c, false, why, sizeof(why));
+	pids = calloc((size_t)cfg.size + 1, sizeof(*pids));
+	trials = calloc((size_t)rounds * T_NMETHODS, sizeof(*trials));
+	if (!pids || !trials)
+		die("out of memory");
+	for (round = 0; round < rounds; round++) {
+		n = round_methods(&c, round, order);
+		for (k = 0; k < n; k++) {
+			struct tree_round *t = &trials[ntrials];
+
+			if (tree_trial(&c, &cfg, order[k], pids, t))
+				continue;
+			ntrials++;
+			printf("  round %ld %-12s reaped %10s  (request %s, build %s%s)\n",
+			       round + 1, tmethod_name[t->m], fmt_ns((double)t->reaped_ns),
+			       fmt_ns((double)t->request_ns), fmt_ns((double)t->build_ns),
+			       t->m == T_WALKER ? ", walker" : "");
+			if (t->m == T_WALKER)
+				printf("  %29s %ld scans\n", "", t->scans);
+		}
+	}
+
+	out_open(&o, name);
+	json_str(&o.j, "shape", shape);
+	json_int(&o.j, "size", cfg.size);
+	json_int(&o.j, "processes", cfg.size + 1);
+	json_int(&o.j, "rounds", rounds);
+	json_bool(&o.j, "cgroup", c.cg.ok);
+	json_obj_begin(&o.j, "methods");
+	for (k = 0; k < T_NMETHODS; k++) {
+		struct samples reap = { 0 }, req = { 0 }, build = { 0 }, scans = { 0 };
+		struct stats sr, sq, sb, ss;
+		long bad = 0, errors = rounds;
+
+		if (!c.have[k])
+			continue;
+		json_obj_begin(&o.j, tmethod_name[k]);
+		json_arr_begin(&o.j, "rounds");
+		for (i = 0; i < ntrials; i++) {
+			struct tree_round *t = &trials[i];
+
+			if (t->m != (enum tmethod)k)
+				continue;
+			errors--;
+			samples_add(&reap, t->reaped_ns);
+			samples_add(&req, t->request_ns);
+			samples_add(&build, t->build_ns);
+			if (k == T_WALKER)
+				samples_add(&scans, t->scans);
+			bad += t->bad_status;
+			json_obj_begin(&o.j, NULL);
+			json_int(&o.j, "reaped_ns", t->reaped_ns);
+			json_int(&o.j, "request_ns", t->request_ns);
+			json_int(&o.j, "build_ns", t->build_ns);
+			if (k == T_PROCTERM)
+				json_int(&o.j, "count", t->count);
+			if (k == T_WALKER)
+				json_int(&o.j, "scans", t->scans);
+			json_obj_end(&o.j);
+		}
+		json_arr_end(&o.j);
+		stats_of(&reap, &sr);
+		stats_of(&req, &sq);
+		stats_of(&build, &sb);
+		stats_of(&scans, &ss);
+		json_stats(&o.j, "reaped", &sr);
+		json_stats(&o.j, "request", &sq);
+		json_stats(&o.j, "build", &sb);
+		json_int(&o.j, "failed_rounds", errors);
+		json_int(&o.j, "not_sigkill", bad);
+		json_obj_end(&o.j);
+		printf("  %-22s median %10s  (request %s)%s\n", tmethod_name[k],
+		       fmt_ns(sr.median), fmt_ns(sq.median),
+		       k == T_WALKER && ss.n ? "" : "");
+		kv_put(&o, name, tmethod_name[k], "median_ns", sr.median);
+		kv_put(&o, name, tmethod_name[k], "request_median_ns", sq.median);
+		kv_put(&o, name, tmethod_name[k], "n", (double)sr.n);
+		kv_put(&o, name, tmethod_name[k], "errors", (double)errors);
+		if (k == T_WALKER)
+			kv_put(&o, name, tmethod_name[k], "scans_median", ss.median);
+		samples_free(&reap);
+		samples_free(&req);
+		samples_free(&build);
+		samples_free(&scans);
+	}
+	json_obj_end(&o.j);
+	out_close(&o);
+	free(trials);
+	free(pids);
+	ctx_fini(&c);
+	return 0;
+}
+
+/* ---- fork storm ---- */
+
+struct storm_cfg {
+	long cap;		/* pids.max, or RLIMIT_NPROC of the storm's uid */
+	bool by_uid;		/* no pids controller: bound by RLIMIT_NPROC */
+	uid_t uid;
+	int nice;
+	long ramp_ms, hold_ms, settle_ms;
+};
+
+struct storm_round {
+	enum tmethod m;
+	long members;		/* at the time of the kill */
+	int64_t request_ns;
+	int64_t gone_ns;	/* until no member was left; -1: never */
+	long survivors;		/* alive settle_ms after the method returned */
+	long dying;		/* still exiting by then: killed, not survivors */
+	long survivors_cg;	/* the same, from cgroup.procs; -1: no group */
+	long count, scans;
+};
+
+__attribute__((noreturn))
+static void storm_root(int wfd, const char *cgpath, const struct storm_cfg *cfg)
+{
+	char fdbuf[16];
+	char *argv[] = { "procterm_bench_member", "storm", fdbuf, NULL };
+
+	child_reset_signals();
+	close_fds_except(wfd);
+	setpgid(0, 0);
+	if (cgpath && cg_enter(cgpath))
+		_exit(1);
+	if (cfg->by_uid) {
+		struct rlimit rl = { (rlim_t)cfg->cap, (rlim_t)cfg->cap };
+
+		if (setrlimit(RLIMIT_NPROC, &rl) || setgroups(0, NULL) ||
+		    setgid((gid_t)cfg->uid) || setuid(cfg->uid))
+			_exit(1);
+	}
+	if (cfg->nice)
+		setpriority(PRIO_PROCESS, 0, cfg->nice);
+	snprintf(fdbuf, sizeof(fdbuf), "%d", wfd);
+	fcntl(wfd, F_SETFD, 0);
+	execv(member_path(), argv);
+	_exit(1);
+}
+
+static long storm_members(struct ctx *c, const char *cgpath)
+{
+	if (cgpath && c->cg.pids)
+		return cg_read_long(cgpath, "pids.current");
+	if (cgpath)
+		return cg_count(cgpath);
+	/* Every descendant of ours, less ourselves. */
+	return walker_scan(&c->w, getpid()) - 1;
+}
+
+/*
+ * Our live descendants are what is left of the storm (orphans come to us).
+ * Those still exiting were killed and only have not finished dying, which
+ * under emulation can take longer than the settling time: not survivors.
+ * A candidate must still be alive, and not dying, a moment later, which
+ * also rules out one caught between taking SIGKILL and marking itself
+ * exiting.
+ */
+static void count_survivors(struct ctx *c, struct storm_round *t)
+{
+	long i, n = walker_scan(&c->w, getpid()), ncand = 0;
+	pid_t *cand = calloc((size_t)n + 1, sizeof(*cand));
+
+	if (!cand)
+		die("out of memory");
+	for (i = 0; i < n; i++) {
+		pid_t pid = c->w.order[i];
+
+		if (pid == getpid())
+			continue;
+		if (proc_dying(pid))
+			t->dying++;
+		else
+			cand[ncand++] = pid;
+	}
+	if (ncand)
+		sleep_ms(200);
+	for (i = 0; i < ncand; i++) {
+		if (proc_dying(cand[i]))
+			t->dying++;
+		else
+			t->survivors++;
+	}
+	free(cand);
+}
+
+static int storm_trial(struct ctx *c, const struct storm_cfg *cfg,
+		       enum tmethod m, struct storm_round *t)
+{
+	char cgpath[PATH_MAX], *cgp = NULL, ch;
+	int64_t t0, t1, tr, settle_end;
+	struct bench_reply rep;
+	int p[2], killfd = -1, ret = 0;
+	pid_t root;
+	ssize_t n;
+
+	memset(t, 0, sizeof(*t));
+	t->m = m;
+	t->gone_ns = -1;
+	t->survivors_cg = -1;
+	t->count = -1;
+	if (c->cg.ok) {
+		char val[32];
+
+		ret = cg_create(&c->cg, cgpath, sizeof(cgpath));
+		if (ret)
+			die("cannot create a cgroup under %s: %s", c->cg.base, strerror(-ret));
+		cgp = cgpath;
+		if (c->cg.pids) {
+			snprintf(val, sizeof(val), "%ld", cfg->cap);
+			ret = cg_write(cgpath, "pids.max", val);
+			if (ret)
+				die("%s/pids.max: %s", cgpath, strerror(-ret));
+		}
+	}
+	if (pipe2(p, O_CLOEXEC))
+		die("pipe: %s", strerror(errno));
+	fflush(stdout);
+	root = fork();
+	if (root < 0)
+		die("fork: %s", strerror(errno));
+	if (root == 0) {
+		close(p[0]);
+		storm_root(p[1], cgp, cfg);
+	}
+	setpgid(root, root);
+	reg_add(root, true);
+	close(p[1]);
+	n = read(p[0], &ch, 1);
+	close(p[0]);
+	if (n != 1) {
+		warnx_("the storm's root failed to start");
+		trial_cleanup(root, NULL, 0, cgp);
+		return -1;
+	}
+
+	/* Let it grow to its bound, then run at the bound for a while. */
+	tr = now_ns() + cfg->ramp_ms * NSEC_PER_MSEC;
+	while (now_ns() < tr && storm_members(c, cgp) < cfg->cap * 95 / 100)
+		sleep_ms(10);
+	sleep_ms(cfg->hold_ms);
+	t->members = storm_members(c, cgp);
+
+	if (m == T_CGROUP) {
+		char kpath[PATH_MAX + 16];
+
+		snprintf(kpath, sizeof(kpath), "%s/cgroup.kill", cgpath);
+		killfd = open(kpath, O_WRONLY | O_CLOEXEC);
+		if (killfd < 0)
+			die("%s: %s", kpath, strerror(errno));
+	}
+	c->w.scans = c->w.kills = c->w.reaped = 0;
+	t0 = now_ns();
+	switch (m) {
+	case T_PROCTERM:
+		ret = procterm_kill(&c->s, root, PROCTERM_F_TREE, &rep);
+		if (!ret && rep.has_count)
+			t->count = (long)rep.count;
+		if (ret)
+			warnx_("procterm: %s (%s)", strerror(-ret), rep.msg);
+		break;
+	case T_CGROUP:
+		ret = write(killfd, "1", 1) == 1 ? 0 : -errno;
+		if (ret)
+			warnx_("cgroup.kill: %s", strerror(-ret));
+		break;
+	case T_WALKER:
+		ret = walker_kill_tree(&c->w, root, c->walker_timeout_ms);
+		t->scans = c->w.scans;
+		if (ret)
+			warnx_("walker: gave up after %ld ms", c->walker_timeout_ms);
+		break;
+	default:
+		break;
+	}
+	t1 = now_ns();
+	t->request_ns = t1 - t0;
+	if (killfd >= 0)
+		close(killfd);
+
+	/* Reap until nothing is left or the settling time is over. */
+	settle_end = t1 + cfg->settle_ms * NSEC_PER_MSEC;
+	deadline_arm(cfg->settle_ms);
+	while (!deadline_hit()) {
+		int st;
+		pid_t r = waitpid(-1, &st, __WALL);
+
+		if (r > 0)
+			continue;
+		if (errno == ECHILD) {
+			t->gone_ns = now_ns() - t0;
+			break;
+		}
+		if (errno != EINTR || deadline_hit())
+			break;
+	}
+	deadline_disarm();
+	if (t->gone_ns < 0) {
+		int64_t left = (settle_end - now_ns()) / NSEC_PER_MSEC;
+
+		if (left > 0)
+			sleep_ms((long)left);
+		count_survivors(c, t);
+	}
+	if (cgp)
+		t->survivors_cg = cg_count(cgp);
+
+	trial_cleanup(root, NULL, 0, cgp);
+	return 0;
+}
+
+int bench_storm(int argc, char **argv)
+{
+	struct storm_cfg cfg;
+	long rounds = env_long("BENCH_STORM_ROUNDS", 3, 1, 100000);
+	long round, i, ntrials = 0;
+	enum tmethod order[T_NMETHODS];
+	struct storm_round *trials;
+	struct bench_out o;
+	char why[256];
+	struct ctx c;
+	int k, n;
+
+	(void)argc;
+	(void)argv;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.cap = env_long("BENCH_STORM_PIDS", 200, 2, 1000000);
+	cfg.nice = (int)env_long("BENCH_STORM_NICE", 0, 0, 19);
+	cfg.ramp_ms = env_long("BENCH_STORM_RAMP_MS", 5000, 0, 3600000);
+	cfg.hold_ms = env_long("BENCH_STORM_HOLD_MS", 250, 0, 3600000);
+	cfg.settle_ms = env_long("BENCH_STORM_SETTLE_MS", 1000, 1, 3600000);
+	cfg.uid = (uid_t)env_long("BENCH_STORM_UID", 65534, 1, INT_MAX);
+	printf("storm: every member forks in a loop, at most %ld at a time; %ld rounds per method\n",
+	       cfg.cap, rounds);
+	member_path();
+
+	ctx_init(&c, true, why, sizeof(why));
+	/* A walker can chase a storm for long: give up sooner than on a tree. */
+	c.walker_timeout_ms = env_long("BENCH_STORM_WALKER_TIMEOUT_MS", 10000, 1,
+				       LONG_MAX / NSEC_PER_MSEC);
+	if (!c.cg.pids) {
+		if (c.cg.ok)
+			printf("  pids controller: %s\n", why);
+		if (geteuid()) {
+			emit_skip("storm", "no pids controller, and not root: nothing can bound the storm");
+			ctx_fini(&c);
+			return 0;
+		}
+		cfg.by_uid = true;
+		printf("  bounding the storm with RLIMIT_NPROC of uid %ld instead\n",
+		       (long)cfg.uid);
+	}
+	trials = calloc((size_t)rounds * T_NMETHODS, sizeof(*trials));
+	if (!trials)
+		die("out of memory");
+	for (round = 0; round < rounds; round++) {
+		n = round_methods(&c, round, order);
+		for (k = 0; k < n; k++) {
+			struct storm_round *t = &trials[ntrials];
+
+			if (storm_trial(&c, &cfg, order[k], t))
+				continue;
+			ntrials++;
+			printf("  round %ld %-12s %4ld members, request %10s, %s, %ld survivors\n",
+			       round + 1, tmethod_name[t->m], t->members,
+			       fmt_ns((double)t->request_ns),
+			       t->gone_ns >= 0 ? "all gone" : "not all gone",
+			       t->survivors);
+			if (t->dying)
+				printf("  %31s (%ld more killed but still exiting)\n", "",
+				       t->dying);
+		}
+	}
+
+	out_open(&o, "storm");
+	json_int(&o.j, "pids_max", cfg.cap);
+	json_str(&o.j, "bound", cfg.by_uid ? "RLIMIT_NPROC" : "pids.max");
+	json_int(&o.j, "nice", cfg.nice);
+	json_int(&o.j, "settle_ms", cfg.settle_ms);
+	json_int(&o.j, "rounds", rounds);
+	json_obj_begin(&o.j, "methods");
+	for (k = 0; k < T_NMETHODS; k++) {
+		struct samples req = { 0 }, gone = { 0 }, members = { 0 };
+		struct stats sq, sg, sm;
+		long surv_total = 0, surv_max = 0, gone_rounds = 0, nr = 0;
+
+		if (!c.have[k])
+			continue;
+		json_obj_begin(&o.j, tmethod_name[k]);
+		json_arr_begin(&o.j, "rounds");
+		for (i = 0; i < ntrials; i++) {
+			struct storm_round *t = &trials[i];
+
+			if (t->m != (enum tmethod)k)
+				continue;
+			nr++;
+			samples_add(&req, t->request_ns);
+			samples_add(&members, t->members);
+			if (t->gone_ns >= 0) {
+				samples_add(&gone, t->gone_ns);
+				gone_rounds++;
+			}
+			surv_total += t->survivors;
+			if (t->survivors > surv_max)
+				surv_max = t->survivors;
+			json_obj_begin(&o.j, NULL);
+			json_int(&o.j, "members", t->members);
+			json_int(&o.j, "request_ns", t->request_ns);
+			if (t->gone_ns >= 0)
+				json_int(&o.j, "gone_ns", t->gone_ns);
+			else
+				json_null(&o.j, "gone_ns");
+			json_int(&o.j, "survivors", t->survivors);
+			json_int(&o.j, "dying", t->dying);
+			if (t->survivors_cg >= 0)
+				json_int(&o.j, "survivors_cgroup", t->survivors_cg);
+			if (k == T_PROCTERM)
+				json_int(&o.j, "count", t->count);
+			if (k == T_WALKER)
+				json_int(&o.j, "scans", t->scans);
+			json_obj_end(&o.j);
+		}
+		json_arr_end(&o.j);
+		stats_of(&req, &sq);
+		stats_of(&gone, &sg);
+		stats_of(&members, &sm);
+		json_stats(&o.j, "request", &sq);
+		json_stats(&o.j, "gone", &sg);
+		json_int(&o.j, "survivors_total", surv_total);
+		json_int(&o.j, "survivors_max", surv_max);
+		json_obj_end(&o.j);
+		printf("  %-22s request median %10s, all gone in %ld of %ld rounds, %ld survivors in all\n",
+		       tmethod_name[k], fmt_ns(sq.median), gone_rounds, nr, surv_total);
+		kv_put(&o, "storm", tmethod_name[k], "median_ns", sq.median);
+		if (sg.n)
+			kv_put(&o, "storm", tmethod_name[k], "gone_median_ns", sg.median);
+		kv_put(&o, "storm", tmethod_name[k], "survivors_total", (double)surv_total);
+		kv_put(&o, "storm", tmethod_name[k], "survivors_max", (double)surv_max);
+		kv_put(&o, "storm", tmethod_name[k], "members_median", sm.median);
+		kv_put(&o, "storm", tmethod_name[k], "n", (double)nr);
+		kv_put(&o, "storm", tmethod_name[k], "errors", (double)(rounds - nr));
+		samples_free(&req);
+		samples_free(&gone);
+		samples_free(&members);
+	}
+	json_obj_end(&o.j);
+	out_close(&o);
+	free(trials);
+	ctx_fini(&c);
+	return 0;
+}

@@ -207,6 +207,8 @@ static int pt_nl_list_doit(struct sk_buff *skb, struct genl_info *info)
 	ret = pt_list_fill(msg, t.task, ns, pt_may_see_addresses(skb),
 			   info->snd_portid, info->snd_seq, 0);
 	if (ret) {
+		if (ret == -ESRCH)
+			NL_SET_ERR_MSG_MOD(info->extack, "no such process");
 		nlmsg_free(msg);
 		goto out;
 	}

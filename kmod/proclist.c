@@ -20,31 +20,43 @@
 #include "compat.h"
 #include "procterm.h"
 
+/*
+ * One row. Everything that changes when the process is reaped is read in
+ * one RCU section, and a process reaped since it was found is skipped
+ * (-ESRCH) rather than listed with PID 0.
+ */
 int pt_list_fill(struct sk_buff *skb, struct task_struct *task,
 		 struct pid_namespace *ns, bool show_addr,
 		 u32 portid, u32 seq, int flags)
 {
 	char comm[TASK_COMM_LEN];
-	pid_t ppid;
+	pid_t nr, ppid;
+	int threads;
 	kuid_t uid;
+	char state;
 	void *hdr;
 
 	rcu_read_lock();
+	nr = pid_alive(task) ? task_tgid_nr_ns(task, ns) : 0;
 	ppid = task_tgid_nr_ns(rcu_dereference(task->real_parent), ns);
-	uid = task_uid(task);
+	uid = task_euid(task);
+	state = task_state_to_char(task);
+	threads = get_nr_threads(task);
 	rcu_read_unlock();
+	if (!nr)
+		return -ESRCH;
 	__get_task_comm(comm, sizeof(comm), task);
 
 	hdr = pt_genlmsg_put(skb, portid, seq, flags, PROCTERM_CMD_LIST);
 	if (!hdr)
 		return -EMSGSIZE;
-	if (nla_put_u32(skb, PROCTERM_A_PID, task_tgid_nr_ns(task, ns)) ||
+	if (nla_put_u32(skb, PROCTERM_A_PID, nr) ||
 	    nla_put_u32(skb, PROCTERM_A_PPID, ppid) ||
 	    pt_put_u64(skb, PROCTERM_A_START_TIME, pt_start_time(task)) ||
 	    pt_put_u64(skb, PROCTERM_A_TASK_ADDR,
 		       show_addr ? (unsigned long)task : 0) ||
-	    nla_put_u8(skb, PROCTERM_A_STATE, task_state_to_char(task)) ||
-	    nla_put_u32(skb, PROCTERM_A_THREADS, get_nr_threads(task)) ||
+	    nla_put_u8(skb, PROCTERM_A_STATE, state) ||
+	    nla_put_u32(skb, PROCTERM_A_THREADS, threads) ||
 	    nla_put_u32(skb, PROCTERM_A_UID,
 			from_kuid_munged(current_user_ns(), uid)) ||
 	    nla_put_string(skb, PROCTERM_A_COMM, comm)) {
@@ -99,8 +111,9 @@ int pt_list_dump(struct sk_buff *skb, struct netlink_callback *cb)
 				   NETLINK_CB(cb->skb).portid,
 				   cb->nlh->nlmsg_seq, NLM_F_MULTI);
 		put_task_struct(task);
-		if (ret)
+		if (ret && ret != -ESRCH)
 			break;
+		ret = 0;
 		nr++;
 	}
 	cb->args[0] = nr;

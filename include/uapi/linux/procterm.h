@@ -44,7 +44,7 @@
  *     PROCTERM_A_PID, PROCTERM_A_PPID, PROCTERM_A_START_TIME,
  *     PROCTERM_A_TASK_ADDR (0 unless the caller may see kernel addresses),
  *     PROCTERM_A_STATE (u8, one of "RSDTtXZPI", as /proc shows), PROCTERM_A_THREADS,
- *     PROCTERM_A_UID (in the caller's user namespace), PROCTERM_A_COMM
+ *     PROCTERM_A_UID (effective, in the caller's user namespace), PROCTERM_A_COMM
  *
  * PROCTERM_CMD_PENDING (dumpit)
  *   One message per armed deferred request the caller may see:

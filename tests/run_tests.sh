@@ -101,6 +101,8 @@ base=0
 timeout=$(sed -n 's/^timeout=\([0-9][0-9]*\).*/\1/p' "$tests_dir/settings" 2>/dev/null | tail -n 1)
 timeout=${timeout:-300}
 
+# The filter's patterns, split on blanks and not expanded as file names.
+read -r -a pats <<< "${PROCTERM_TESTS:-}"
 progs=()
 for p in "$tests_dir"/*_test "$tests_dir"/*_test.sh; do
 	[ -f "$p" ] || continue
@@ -109,9 +111,9 @@ for p in "$tests_dir"/*_test "$tests_dir"/*_test.sh; do
 	*) [ -x "$p" ] || continue ;;
 	esac
 	name=$(basename "$p")
-	if [ -n "${PROCTERM_TESTS:-}" ]; then
+	if [ "${#pats[@]}" -gt 0 ]; then
 		keep=0
-		for pat in $PROCTERM_TESTS; do
+		for pat in "${pats[@]}"; do
 			# shellcheck disable=SC2053 # a pattern on purpose
 			[[ $name == $pat || $name == $pat.sh ]] && keep=1
 		done

@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 pkgs=(build-essential make gcc pkg-config libnl-3-dev libnl-genl-3-dev
       qemu-system-x86 busybox-static cpio xz-utils zstd kmod sparse
-      util-linux python3 python3-yaml python3-jsonschema linux-source-6.12)
+      util-linux procps python3 python3-yaml python3-jsonschema linux-source-6.12)
 
 for f in "$@"; do
 	# The concrete headers package, so that a meta-package installed long

@@ -19,8 +19,11 @@
 # kernels and exits non-zero on any failure.
 #
 # Environment: MAKE, PROCTERM_TESTS (subset of test programs), QEMU_TIMEOUT
-# (seconds per boot, default 1200), QEMU_SMP (2), QEMU_MEM (2G),
-# QEMU_EXTRA (more QEMU arguments), PROCTERM_CACHE (downloaded kernels).
+# (seconds per boot, default 1200), QEMU_JOBS (guests booted at once,
+# default 1; more interleaves their consoles, each line tagged), QEMU_SMP
+# (2), QEMU_MEM (2G),
+# QEMU_EXTRA (more QEMU arguments), QEMU_APPEND (more kernel command line),
+# PROCTERM_CACHE (downloaded kernels).
 set -euo pipefail
 # The whole script is one compound command, read completely before it
 # starts: editing this file during a run cannot derail the run.
@@ -44,6 +47,7 @@ MAKE=${MAKE:-make}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-1200}
 QEMU_SMP=${QEMU_SMP:-2}
 QEMU_MEM=${QEMU_MEM:-2G}
+QEMU_JOBS=${QEMU_JOBS:-1}
 
 if [ "$mode" = bench ] && [ ! -e "$repo/tests/bench" ]; then
 	echo "bench: not yet implemented (tests/bench is missing)"
@@ -121,33 +125,42 @@ console_splats() {
 	tr -d '\r' < "$1" | grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|general protection|Kernel panic|sleeping function called|scheduling while atomic|refcount_t|possible recursive locking|possible circular|UBSAN|KASAN|kmemleak|Call Trace|soft lockup|hard LOCKUP|detected stalls?|blocked for more than)' || true
 }
 
-run_kernel() {
-	local flavour=$1 kver root dir guest cmdline rc t0 t1 p f s up
-	local -a qemu
+# Per flavour, filled in by prepare_kernel.
+declare -A KVER ROOT
+
+# Build the module, fetch the kernel, make the initramfs and guest.env.
+# Returns non-zero (after counting a host failure) when the kernel cannot
+# be booted.
+prepare_kernel() {
+	local flavour=$1 kver root dir guest
+	local w=()
 
 	section "$flavour: preparing"
-	kver=$(flavour_kver "$flavour") || { host_fail "$flavour: cannot resolve the kernel release"; return; }
+	if ! kver=$(flavour_kver "$flavour"); then
+		host_fail "$flavour: cannot resolve the kernel release"
+		return 1
+	fi
 	dir=$repo/build/$kver
 	guest=$dir/guest
 
-	local w=()
 	[ "$mode" = check ] && w=(W=1)
 	if ! "$MAKE" -C "$repo" "${jobs[@]}" module KERNELRELEASE="$kver" \
 			KDIR="/lib/modules/$kver/build" "${w[@]}"; then
 		host_fail "$flavour ($kver): module build failed"
-		return
+		return 1
 	fi
 	if ! root=$("$here/kernel.sh" "$flavour" "$kver"); then
 		host_fail "$flavour ($kver): cannot get the kernel image"
-		return
+		return 1
 	fi
 	if ! "$here/initramfs.sh" "$root" "$kver" "$dir/initramfs.gz"; then
 		host_fail "$flavour ($kver): cannot build the initramfs"
-		return
+		return 1
 	fi
 
 	rm -rf "$guest"
 	mkdir -p "$guest"
+	rm -f "$dir/console.log" "$dir/qemu.rc" "$dir/qemu.secs"
 	{
 		echo "PROCTERM_MODE=$(shq "$mode")"
 		echo "PROCTERM_REPO=$(shq "$repo")"
@@ -161,6 +174,17 @@ run_kernel() {
 			echo "PROCTERM_COLS=$(tput cols 2>/dev/null || echo 80)"
 		fi
 	} > "$guest/guest.env"
+	KVER[$flavour]=$kver
+	ROOT[$flavour]=$root
+}
+
+# Boot a prepared kernel. The console goes to build/KVER/console.log and to
+# stdout, each line prefixed with PREFIX ($2) when given (parallel boots).
+# QEMU's exit status and run time land in build/KVER/qemu.{rc,secs}.
+boot_kernel() {
+	local flavour=$1 prefix=${2:-} kver=${KVER[$1]} root=${ROOT[$1]}
+	local dir=$repo/build/${KVER[$1]} cmdline rc t0
+	local -a qemu
 
 	# oops=panic + panic=-1 + -no-reboot: an oops ends the run at once
 	# instead of leaving a half-dead guest until the timeout. Warnings do
@@ -168,22 +192,27 @@ run_kernel() {
 	# the log. loglevel=5 keeps the boot quiet but shows warnings.
 	cmdline="console=ttyS0 loglevel=5 panic=-1 oops=panic edd=off rdinit=/init"
 	[ "$mode" = shell ] && cmdline="$cmdline quiet"
+	cmdline="$cmdline ${QEMU_APPEND:-}"
 	qemu=(qemu-system-x86_64 -machine q35 -cpu max -m "$QEMU_MEM" -smp "$QEMU_SMP"
 	      -nographic -no-reboot -nic none
 	      -kernel "$root/boot/vmlinuz-$kver" -initrd "$dir/initramfs.gz"
 	      -append "$cmdline"
 	      -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
-	      -virtfs "local,path=$guest,mount_tag=out,security_model=none,multidevs=remap")
+	      -virtfs "local,path=$dir/guest,mount_tag=out,security_model=none,multidevs=remap")
 	# KVM where there is one; this harness is built to do without.
-	[ -w /dev/kvm ] && qemu+=(-accel kvm -accel tcg)
-	# shellcheck disable=SC2206 # word splitting wanted
-	[ -n "${QEMU_EXTRA:-}" ] && qemu+=($QEMU_EXTRA)
+	if [ -w /dev/kvm ]; then
+		qemu+=(-accel kvm -accel tcg)
+	fi
+	if [ -n "${QEMU_EXTRA:-}" ]; then
+		# shellcheck disable=SC2206 # word splitting wanted
+		qemu+=($QEMU_EXTRA)
+	fi
 
 	if [ "$mode" = shell ]; then
 		section "$flavour ($kver): shell (Ctrl-A X quits QEMU)"
 		# -nographic puts the console and the monitor on this terminal.
 		"${qemu[@]}"
-		return
+		return 0
 	fi
 
 	section "$flavour ($kver): booting"
@@ -192,32 +221,46 @@ run_kernel() {
 	set +e
 	timeout -k 10 "$QEMU_TIMEOUT" "${qemu[@]}" </dev/null 2>&1 |
 		sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
-		tee "$dir/console.log"
+		tee "$dir/console.log" |
+		sed -u "s/^/$prefix/"
 	rc=${PIPESTATUS[0]}
 	set -e
-	t1=$(date +%s)
-	up=$(sed -n 's/.*procterm-init: .*up \([0-9.]*\) s.*/\1/p' "$dir/console.log" | head -n 1)
-
+	echo "$rc" > "$dir/qemu.rc"
+	echo "$(($(date +%s) - t0))" > "$dir/qemu.secs"
 	if [ "$mode" = bench ]; then
-		echo "bench output: $guest/bench.txt"
+		echo "${prefix}bench output: $dir/guest/bench.txt"
 	fi
-	[ "$mode" = check ] || return 0
+	return 0
+}
+
+# Count a booted kernel's results and look for trouble.
+report_kernel() {
+	local flavour=$1 kver=${KVER[$1]} dir results rc secs up p f s splats
+
+	dir=$repo/build/$kver
+	results=$dir/guest/results.tap
+	rc=$(cat "$dir/qemu.rc" 2>/dev/null || echo '?')
+	secs=$(cat "$dir/qemu.secs" 2>/dev/null || echo '?')
+	up=$(sed -n 's/.*procterm-init: .*up \([0-9.]*\) s.*/\1/p' "$dir/console.log" 2>/dev/null | head -n 1)
+	[ -f "$results" ] || : > "$results"
 
 	section "$flavour ($kver): results"
-	local results=$guest/results.tap
-	[ -f "$results" ] || : > "$results"
 	read -r p f s < <(tap_count "$results")
+	echo "$p passed, $f failed, $s skipped (build/$kver/guest/results.tap)"
 	total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + s))
-	summary+=("# $flavour ($kver): $p passed, $f failed, $s skipped; kernel up at ${up:-?} s, $((t1 - t0)) s in QEMU")
+	summary+=("# $flavour ($kver): $p passed, $f failed, $s skipped; kernel up at ${up:-?} s, $secs s in QEMU")
+	if [ "$f" -gt 0 ]; then
+		tr -d '\r' < "$results" | grep -E '^[[:space:]]*not ok [0-9]+' |
+			grep -viE '#[[:space:]]*SKIP' | sed "s/^[[:space:]]*/  $flavour: /"
+	fi
 
 	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		host_fail "$flavour ($kver): QEMU timed out after ${QEMU_TIMEOUT}s"
 	elif ! grep -q '^PROCTERM-GUEST-DONE' "$results"; then
-		host_fail "$flavour ($kver): the guest did not finish (QEMU exit $rc; see $dir/console.log)"
+		host_fail "$flavour ($kver): the guest did not finish (QEMU exit $rc; see build/$kver/console.log)"
 	fi
 	# A splat the guest did not get to report (during boot, or one that
 	# killed it) still fails the run.
-	local splats
 	splats=$(console_splats "$dir/console.log")
 	if [ -n "$splats" ] && ! grep -q '^not ok [0-9]* guest: kernel log' "$results"; then
 		host_fail "$flavour ($kver): kernel warnings on the console"
@@ -225,11 +268,41 @@ run_kernel() {
 	fi
 }
 
+ready=()
 for flavour in "$@"; do
-	run_kernel "$flavour"
+	if prepare_kernel "$flavour"; then
+		ready+=("$flavour")
+	fi
 done
 
+if [ "$mode" = shell ]; then
+	[ "${#ready[@]}" -gt 0 ] && boot_kernel "${ready[0]}"
+	exit 0
+fi
+
+if [ "$QEMU_JOBS" -le 1 ] || [ "${#ready[@]}" -le 1 ]; then
+	for flavour in "${ready[@]}"; do
+		boot_kernel "$flavour"
+	done
+else
+	# Several guests at once, each line of their consoles tagged.
+	running=0
+	for flavour in "${ready[@]}"; do
+		if [ "$running" -ge "$QEMU_JOBS" ]; then
+			wait -n || true
+			running=$((running - 1))
+		fi
+		boot_kernel "$flavour" "[$flavour] " &
+		running=$((running + 1))
+	done
+	wait || true
+fi
+
 [ "$mode" = check ] || exit 0
+
+for flavour in "${ready[@]}"; do
+	report_kernel "$flavour"
+done
 
 section "summary"
 printf '%s\n' "${summary[@]}"

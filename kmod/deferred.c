@@ -94,8 +94,14 @@ static void pt_deferred_fire(struct callback_head *cb)
 	fire = !d->cancelled;
 	spin_unlock(&pt_deferred_lock);
 
-	/* PF_EXITING: called from do_exit(), the process dies anyway. */
-	if (fire && !(current->flags & PF_EXITING)) {
+	/*
+	 * PF_EXITING: called from do_exit(). A fatal signal pending: someone
+	 * else's kill woke the thread, and get_signal() runs task works
+	 * before it dies. Either way the process dies of something else, and
+	 * that death, not this request's status, is what its parent must see.
+	 */
+	if (fire && !(current->flags & PF_EXITING) &&
+	    !fatal_signal_pending(current)) {
 		if (d->has_status)
 			pt_exitstatus_arm(current->group_leader, d->status,
 					  GFP_KERNEL);
@@ -291,10 +297,9 @@ int pt_deferred_cancel(u64 id, struct netlink_ext_ack *extack)
 			continue;
 		if (!pid_nr_ns(d->pid, task_active_pid_ns(current)))
 			break;
-		if (!pt_deferred_may_manage(d, admin)) {
-			ret = -EPERM;
+		/* Another user's request does not exist for this caller. */
+		if (!pt_deferred_may_manage(d, admin))
 			break;
-		}
 		d->cancelled = true;
 		list_del(&d->node);
 		d->listed = false;
@@ -305,8 +310,6 @@ int pt_deferred_cancel(u64 id, struct netlink_ext_ack *extack)
 
 	if (ret == -ENOENT)
 		NL_SET_ERR_MSG_MOD(extack, "no such deferred request");
-	else if (ret == -EPERM)
-		NL_SET_ERR_MSG_MOD(extack, "request belongs to another user");
 	return ret;
 }
 

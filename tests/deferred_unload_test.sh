@@ -16,7 +16,7 @@
 #   DEFERRED_UNLOAD_CYCLES        cycles to run (default 200)
 #   DEFERRED_UNLOAD_RELOAD_EVERY  rmmod + insmod every Nth cycle (default 10)
 #   DEFERRED_UNLOAD_BUDGET        seconds after which no new cycle starts
-#                                 (default 300; the runner allows 600)
+#                                 (default 480; the runner allows 600)
 #
 # Every cycle tries rmmod while the request is armed; the successful
 # rmmod + insmod costs about a second under emulation, hence every 10th.
@@ -30,7 +30,7 @@ mod=/sys/module/procterm
 ko=${PROCTERM_KO:-}
 cycles=${DEFERRED_UNLOAD_CYCLES:-200}
 reload_every=${DEFERRED_UNLOAD_RELOAD_EVERY:-10}
-budget=${DEFERRED_UNLOAD_BUDGET:-300}
+budget=${DEFERRED_UNLOAD_BUDGET:-480}
 KSFT_SKIP=4
 plan=9
 

@@ -56,7 +56,7 @@ struct stats {
 	double min, max, mean, median, p99;
 };
 
-/* Statistics of @s; all zero when it is empty. */
+/* Statistics of @s; NAN figures (n = 0) when it is empty. */
 void stats_of(const struct samples *s, struct stats *st);
 /* "12.3 us" and the like, in a static buffer that rotates over 8 slots. */
 const char *fmt_ns(double ns);
@@ -246,6 +246,7 @@ struct walker {
 	size_t n, cap;
 	long scans, kills;
 	long reaped;		/* zombies it reaped between scans */
+	int64_t deadline;	/* now_ns() after which a scan gives up; 0: none */
 };
 
 void walker_init(struct walker *w);
@@ -253,7 +254,7 @@ void walker_fini(struct walker *w);
 /*
  * One scan of /proc: the live (not zombie) descendants of @root, @root
  * included when alive, in breadth-first order with @root last. Returns how
- * many; they are in w->order.
+ * many (they are in w->order), or -ETIMEDOUT past w->deadline.
  */
 long walker_scan(struct walker *w, pid_t root);
 /*

@@ -13,6 +13,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -347,7 +348,7 @@ int bench_rate(int argc, char **argv)
 		stats_of(&r->issue, &si);
 		stats_of(&r->total, &stt);
 		per_req = si.median / (double)ntargets;
-		per_s = si.median > 0 ? (double)ntargets * 1e9 / si.median : 0;
+		per_s = si.median > 0 ? (double)ntargets * 1e9 / si.median : NAN;
 		snprintf(extra, sizeof(extra), "  %.0f requests/s, %s per request",
 			 per_s, fmt_ns(per_req));
 		print_row(method_name[r->m], &si, extra);

@@ -260,7 +260,7 @@ static void print_table(struct json *j)
 				nl += snprintf(notes + nl, sizeof(notes) - nl, "%.0f scans ",
 					       get(bench, me, "scans_median"));
 			if (errs > 0)
-				nl += snprintf(notes + nl, sizeof(notes) - nl, "%.0f errors", errs);
+				nl += snprintf(notes + nl, sizeof(notes) - nl, "%.0f failed", errs);
 			while (nl > 0 && nl < sizeof(notes) && notes[nl - 1] == ' ')
 				notes[--nl] = 0;
 			put_line("%-24s %-18s %10s %10s %11s  %s",

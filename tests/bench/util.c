@@ -85,8 +85,11 @@ void stats_of(const struct samples *s, struct stats *st)
 	size_t i, rank;
 
 	memset(st, 0, sizeof(*st));
-	if (!s->n)
+	if (!s->n) {
+		/* Nothing measured: no figure, rather than a zero. */
+		st->min = st->max = st->mean = st->median = st->p99 = NAN;
 		return;
+	}
 	v = malloc(s->n * sizeof(*v));
 	if (!v)
 		die("out of memory");
@@ -400,16 +403,16 @@ void reg_del(pid_t pid)
 	}
 }
 
-/* Async-signal-safe. */
+/*
+ * Async-signal-safe. A group is killed by its ID only: its leader may have
+ * been reaped already, but the ID stays its own while any member is left.
+ */
 void reg_kill_all(void)
 {
 	size_t i;
 
-	for (i = 0; i < g_reg_n; i++) {
-		if (g_reg[i].group)
-			kill(-g_reg[i].pid, SIGKILL);
-		kill(g_reg[i].pid, SIGKILL);
-	}
+	for (i = 0; i < g_reg_n; i++)
+		kill(g_reg[i].group ? -g_reg[i].pid : g_reg[i].pid, SIGKILL);
 }
 
 void warnx_(const char *fmt, ...)

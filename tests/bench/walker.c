@@ -90,8 +90,11 @@ static bool read_stat(int procfd, const char *name, pid_t *ppid, char *state)
 	return true;
 }
 
-/* Every live process's (PPID, PID), sorted by PPID; returns the count. */
-static size_t scan_proc(struct walker *w, struct pp **out)
+/*
+ * Every live process's (PPID, PID), sorted by PPID; returns the count, or
+ * -1 past w->deadline.
+ */
+static long scan_proc(struct walker *w, struct pp **out)
 {
 	static struct pp *tab;
 	static size_t tabcap;
@@ -116,6 +119,8 @@ static size_t scan_proc(struct walker *w, struct pp **out)
 			off += de->d_reclen;
 			if (de->d_name[0] < '1' || de->d_name[0] > '9')
 				continue;
+			if (w->deadline && !(n % 64) && now_ns() > w->deadline)
+				return -1;
 			if (!read_stat(w->procfd, de->d_name, &ppid, &state))
 				continue;
 			if (state == 'Z' || state == 'X')
@@ -133,7 +138,7 @@ static size_t scan_proc(struct walker *w, struct pp **out)
 	}
 	qsort(tab, n, sizeof(*tab), cmp_pp);
 	*out = tab;
-	return n;
+	return (long)n;
 }
 
 /* Index of the first entry with this PPID, or n. */
@@ -155,9 +160,13 @@ static size_t first_child(const struct pp *tab, size_t n, pid_t ppid)
 long walker_scan(struct walker *w, pid_t root)
 {
 	struct pp *tab;
-	size_t n = scan_proc(w, &tab), head = 0, tail = 0, i;
+	long got = scan_proc(w, &tab);
+	size_t n, head = 0, tail = 0, i;
 	bool root_alive = false;
 
+	if (got < 0)
+		return -ETIMEDOUT;
+	n = (size_t)got;
 	w->scans++;
 	while (w->cap < n + 1)
 		grow(w);
@@ -188,15 +197,18 @@ long walker_scan(struct walker *w, pid_t root)
 
 int walker_kill_tree(struct walker *w, pid_t root, long timeout_ms)
 {
-	int64_t end = now_ns() + timeout_ms * NSEC_PER_MSEC;
+	int ret = 0;
 
+	w->deadline = now_ns() + timeout_ms * NSEC_PER_MSEC;
 	for (;;) {
 		long i, n = walker_scan(w, root);
 		pid_t r;
 		int st;
 
-		if (n == 0)
-			return 0;
+		if (n <= 0) {
+			ret = (int)n;
+			break;
+		}
 		for (i = 0; i < n; i++) {
 			kill(w->order[i], SIGKILL);
 			w->kills++;
@@ -204,7 +216,11 @@ int walker_kill_tree(struct walker *w, pid_t root, long timeout_ms)
 		/* Reap what died meanwhile, as a subreaper or init would. */
 		while ((r = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
 			w->reaped++;
-		if (now_ns() > end)
-			return -ETIMEDOUT;
+		if (now_ns() > w->deadline) {
+			ret = -ETIMEDOUT;
+			break;
+		}
 	}
+	w->deadline = 0;
+	return ret;
 }

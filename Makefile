@@ -106,8 +106,9 @@ demo:
 vm:
 	$(QEMU_RUN) --shell $(DEMO_KERNEL)
 
+# The default kernel, or those named with KERNELS= on the command line.
 bench:
-	$(QEMU_RUN) --bench $(DEMO_KERNEL)
+	$(QEMU_RUN) --bench $(if $(filter command line,$(origin KERNELS)),$(KERNELS),$(DEMO_KERNEL))
 
 # Also removes what an in-tree "make -C KDIR M=$PWD" leaves behind.
 clean:

@@ -20,7 +20,8 @@
 #
 # Environment: MAKE, PROCTERM_TESTS (subset of test programs), QEMU_TIMEOUT
 # (seconds per boot, default 1200), QEMU_JOBS (guests booted at once,
-# default 1; more interleaves their consoles, each line tagged), QEMU_SMP
+# default all that memory allows; with more than one the consoles are
+# interleaved on stdout, each line tagged [FLAVOUR]), QEMU_SMP
 # (2), QEMU_MEM (2G),
 # QEMU_EXTRA (more QEMU arguments), QEMU_APPEND (more kernel command line),
 # PROCTERM_CACHE (downloaded kernels).
@@ -47,7 +48,15 @@ MAKE=${MAKE:-make}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-1200}
 QEMU_SMP=${QEMU_SMP:-2}
 QEMU_MEM=${QEMU_MEM:-2G}
-QEMU_JOBS=${QEMU_JOBS:-1}
+# By default every kernel boots at once: the guests spend much of their time
+# waiting, and the whole run takes about as long as the slowest kernel. Fewer
+# when memory is short (each guest wants QEMU_MEM plus QEMU's own).
+if [ -z "${QEMU_JOBS:-}" ]; then
+	avail_mb=$(awk '/^MemAvailable:/ { print int($2 / 1024) }' /proc/meminfo)
+	QEMU_JOBS=$((avail_mb / 2600))
+	[ "$QEMU_JOBS" -le "$#" ] || QEMU_JOBS=$#
+	[ "$QEMU_JOBS" -ge 1 ] || QEMU_JOBS=1
+fi
 
 if [ "$mode" = bench ] && [ ! -e "$repo/tests/bench" ]; then
 	echo "bench: not yet implemented (tests/bench is missing)"
@@ -160,7 +169,7 @@ prepare_kernel() {
 
 	rm -rf "$guest"
 	mkdir -p "$guest"
-	rm -f "$dir/console.log" "$dir/qemu.rc" "$dir/qemu.secs"
+	rm -f "$dir/console.log" "$dir/qemu.rc" "$dir/qemu.secs" "$dir/qemu.pid"
 	{
 		echo "PROCTERM_MODE=$(shq "$mode")"
 		echo "PROCTERM_REPO=$(shq "$repo")"
@@ -169,6 +178,10 @@ prepare_kernel() {
 		echo "PROCTERM_MODDIR=$(shq "$root/lib/modules/$kver")"
 		echo "PROCTERM_TESTS=$(shq "${PROCTERM_TESTS:-}")"
 		echo "PROCTERM_TERM=$(shq "${TERM:-linux}")"
+		# The benchmark's knobs (docs/benchmarks.md) reach the guest.
+		for v in $(compgen -e | grep '^BENCH_' || true); do
+			echo "export $v=$(shq "${!v}")"
+		done
 		if [ "$mode" = shell ] && [ -t 0 ]; then
 			echo "PROCTERM_ROWS=$(tput lines 2>/dev/null || echo 24)"
 			echo "PROCTERM_COLS=$(tput cols 2>/dev/null || echo 80)"
@@ -216,10 +229,11 @@ boot_kernel() {
 	fi
 
 	section "$flavour ($kver): booting"
-	qemu+=(-serial stdio -monitor none)
+	qemu+=(-serial stdio -monitor none -pidfile "$dir/qemu.pid")
 	t0=$(date +%s)
 	set +e
-	timeout -k 10 "$QEMU_TIMEOUT" "${qemu[@]}" </dev/null 2>&1 |
+	# --foreground: stay in our process group, so that Ctrl-C reaches QEMU.
+	timeout --foreground -k 10 "$QEMU_TIMEOUT" "${qemu[@]}" </dev/null 2>&1 |
 		sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
 		tee "$dir/console.log" |
 		sed -u "s/^/$prefix/"
@@ -229,6 +243,13 @@ boot_kernel() {
 	echo "$(($(date +%s) - t0))" > "$dir/qemu.secs"
 	if [ "$mode" = bench ]; then
 		echo "${prefix}bench output: $dir/guest/bench.txt"
+		# The raw figures of the last kernel benchmarked, where
+		# docs/benchmarks.md says they are.
+		if [ -f "$dir/guest/bench.json" ]; then
+			cp "$dir/guest/bench.json" "$repo/build/bench.json"
+			cp "$dir/guest/bench.json" "$dir/bench.json"
+			echo "${prefix}raw figures: build/bench.json (and $dir/bench.json)"
+		fi
 	fi
 	return 0
 }
@@ -268,6 +289,21 @@ report_kernel() {
 	fi
 }
 
+# Guests booted in the background ignore SIGINT: on Ctrl-C or SIGTERM, stop
+# the QEMU processes we started, by the PIDs they wrote.
+stop_guests() {
+	local f pid
+	echo "interrupted: stopping the guests" >&2
+	for f in "${ready[@]}"; do
+		pid=$(cat "$repo/build/${KVER[$f]}/qemu.pid" 2>/dev/null) || continue
+		case "$(cat "/proc/$pid/comm" 2>/dev/null)" in
+		qemu-system-*) kill "$pid" 2>/dev/null || true ;;
+		esac
+	done
+}
+trap 'stop_guests; exit 130' INT
+trap 'stop_guests; exit 143' TERM
+
 ready=()
 for flavour in "$@"; do
 	if prepare_kernel "$flavour"; then
@@ -280,9 +316,12 @@ if [ "$mode" = shell ]; then
 	exit 0
 fi
 
+# Boots run in the background even one at a time, so that a signal is
+# handled (stop_guests) at once rather than when QEMU is done.
 if [ "$QEMU_JOBS" -le 1 ] || [ "${#ready[@]}" -le 1 ]; then
 	for flavour in "${ready[@]}"; do
-		boot_kernel "$flavour"
+		boot_kernel "$flavour" &
+		wait $! || true
 	done
 else
 	# Several guests at once, each line of their consoles tagged.

@@ -12,7 +12,8 @@
 #
 # Variables: KERNELRELEASE, KDIR, W=1, C=1, PREFIX (/usr), DESTDIR,
 # KERNELS (6.1 6.12 6.12-rt), DEMO_KERNEL (6.12), TESTS (subset of test
-# programs for "make check", e.g. TESTS="kill_test tree_test").
+# programs for "make check", e.g. TESTS="kill_test tree_test"), and for the
+# QEMU runs QEMU_JOBS, QEMU_TIMEOUT, QEMU_MEM, QEMU_SMP (tests/qemu/README.md).
 
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build

@@ -151,7 +151,7 @@ static int pt_nl_kill(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		return ret;
 	ret = pt_check_killable(t.task, task_active_pid_ns(current),
-				info->extack);
+				req.flags & PROCTERM_F_TREE, info->extack);
 	if (ret)
 		goto out;
 

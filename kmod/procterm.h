@@ -42,7 +42,7 @@ int pt_target_from_addr(u64 addr, struct pt_target *t,
 			struct netlink_ext_ack *extack);
 void pt_target_put(struct pt_target *t);
 int pt_check_killable(struct task_struct *leader, struct pid_namespace *ns,
-		      struct netlink_ext_ack *extack);
+		      bool exiting_ok, struct netlink_ext_ack *extack);
 u64 pt_start_time(struct task_struct *task);
 bool pt_group_dead(struct task_struct *leader);
 bool pt_may_see_addresses(const struct sk_buff *skb);

@@ -59,8 +59,12 @@ bool pt_may_see_addresses(const struct sk_buff *skb)
 	return true;
 }
 
+/*
+ * @exiting_ok: a process that is terminating but not yet dead is fine (a
+ * tree kill still has its descendants to kill).
+ */
 int pt_check_killable(struct task_struct *leader, struct pid_namespace *ns,
-		      struct netlink_ext_ack *extack)
+		      bool exiting_ok, struct netlink_ext_ack *extack)
 {
 	if (leader->flags & PF_KTHREAD) {
 		NL_SET_ERR_MSG_MOD(extack, "target is a kernel thread, not a process");
@@ -74,7 +78,7 @@ int pt_check_killable(struct task_struct *leader, struct pid_namespace *ns,
 		NL_SET_ERR_MSG_MOD(extack, "process has already exited");
 		return -EALREADY;
 	}
-	if (READ_ONCE(leader->signal->flags) & SIGNAL_GROUP_EXIT) {
+	if (!exiting_ok && (READ_ONCE(leader->signal->flags) & SIGNAL_GROUP_EXIT)) {
 		NL_SET_ERR_MSG_MOD(extack, "process is already terminating");
 		return -EALREADY;
 	}

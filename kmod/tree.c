@@ -139,7 +139,7 @@ static int pt_visit_check(struct task_struct *p, struct pt_tree_ctx *ctx)
 
 	if (pt_member_done(p))
 		return 0;
-	ret = pt_check_killable(p, ctx->ns, ctx->extack);
+	ret = pt_check_killable(p, ctx->ns, false, ctx->extack);
 	if (!ret)
 		ret = kill_pid(task_tgid(p), 0, 0);
 	if (ret) {

@@ -395,11 +395,6 @@ int pt_deferred_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	}
 }
 
-int pt_deferred_init(void)
-{
-	return 0;
-}
-
 void pt_deferred_exit(void)
 {
 	/*

@@ -2,9 +2,9 @@
 /*
  * procterm: terminate processes from the kernel.
  *
- * Initialisation only. ORDER: the exit-status tracepoints, the waiters and
- * the deferred-request table must exist before the first request can
- * arrive, so the generic netlink family is registered last and
+ * Initialisation only. ORDER: the exit-status tracepoint must be in place
+ * before the first request can arrive (waiters and deferred requests need
+ * no set-up), so the generic netlink family is registered last and
  * unregistered first.
  */
 #include <linux/module.h>
@@ -24,18 +24,6 @@ static int __init procterm_init(void)
 		/* Not fatal: requests needing it get -EOPNOTSUPP. */
 	}
 
-	ret = pt_waiter_init();
-	if (ret) {
-		pr_warn("cannot set up waiters (%d)\n", ret);
-		goto err_waiter;
-	}
-
-	ret = pt_deferred_init();
-	if (ret) {
-		pr_warn("cannot set up deferred requests (%d)\n", ret);
-		goto err_deferred;
-	}
-
 	ret = pt_tree_init();
 	if (ret)
 		pr_warn("whole-tree kill unavailable (%d)\n", ret);
@@ -50,10 +38,6 @@ static int __init procterm_init(void)
 	return 0;
 
 err_genl:
-	pt_deferred_exit();
-err_deferred:
-	pt_waiter_exit();
-err_waiter:
 	pt_exitstatus_exit();
 	return ret;
 }

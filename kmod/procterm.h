@@ -56,7 +56,6 @@ void pt_exitstatus_disarm(struct task_struct *leader);
 u32 pt_wait_status(struct task_struct *leader);
 
 /* waiter.c */
-int pt_waiter_init(void);
 void pt_waiter_exit(void);
 int pt_waiter_add(struct genl_info *info, const struct pt_target *t);
 
@@ -65,7 +64,6 @@ int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
 		struct netlink_ext_ack *extack);
 
 /* deferred.c */
-int pt_deferred_init(void);
 void pt_deferred_exit(void);
 int pt_deferred_arm(const struct pt_target *t, const struct pt_kill_req *req,
 		    u64 *id, struct netlink_ext_ack *extack);

@@ -143,11 +143,6 @@ int pt_waiter_add(struct genl_info *info, const struct pt_target *t)
 	return 0;
 }
 
-int pt_waiter_init(void)
-{
-	return 0;
-}
-
 void pt_waiter_exit(void)
 {
 	struct pt_waiter *w, *tmp;

@@ -135,9 +135,16 @@ for name in "${progs[@]}"; do
 	fi
 	log=$work/$name.out
 	t0=$(date +%s%N)
+	# A line a minute while the test runs: the host stops a guest that
+	# stays silent (tests/qemu/run.sh, QEMU_SILENCE), and a slow test on a
+	# live kernel is not that.
+	( s=0; while sleep 60; do s=$((s + 60)); echo "# $name: still running after ${s}s"; done ) &
+	beat=$!
 	(cd "$tests_dir" && exec timeout -k 10 "$timeout" "${cmd[@]}" </dev/null) 2>&1 |
 		tee "$log"
 	rc=${PIPESTATUS[0]}
+	kill "$beat" 2>/dev/null
+	wait "$beat" 2>/dev/null
 	t1=$(date +%s%N)
 	results=$(grep -cE "$result_re" "$log")
 	failed=$(grep -cE '^[[:space:]]*not ok [0-9]+' "$log")

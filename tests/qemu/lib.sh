@@ -78,3 +78,51 @@ apt_ensure() {
 			die "apt-get install ${missing[*]} failed"
 	fi
 }
+
+# QEMU's accelerator, chosen once per run and printed as "ACCEL (REASON)".
+# QEMU_ACCEL=kvm|tcg forces one. Otherwise KVM is used only when a short
+# real boot of KERNEL (no initramfs: it must get as far as the panic for a
+# missing root) succeeds under it. A /dev/kvm that exists but cannot run
+# this guest ("KVM internal error ... emulation failure", seen in the
+# decompressor) fails the probe, and so does one that never gets there.
+# Takes a second or two either way; at most QEMU_ACCEL_PROBE_SECS (20).
+#
+#   choose_accel KERNEL [QEMU ARG...]
+choose_accel() {
+	local kernel=$1 log pid i limit why=""
+	shift
+	case "${QEMU_ACCEL:-}" in
+	kvm|tcg)	echo "$QEMU_ACCEL (set by QEMU_ACCEL)"; return 0 ;;
+	'')		;;
+	*)		die "QEMU_ACCEL must be kvm or tcg, not '$QEMU_ACCEL'" ;;
+	esac
+	[ -e /dev/kvm ] || { echo "tcg (no /dev/kvm)"; return 0; }
+	[ -w /dev/kvm ] || { echo "tcg (/dev/kvm is not writable)"; return 0; }
+
+	log=$(mktemp)
+	qemu-system-x86_64 -machine q35 -accel kvm -m 256 -smp 1 "$@" \
+		-display none -no-reboot -nic none -monitor none \
+		-serial "file:$log" -kernel "$kernel" \
+		-append "console=ttyS0 panic=-1 loglevel=4 root=/dev/nonexistent" \
+		</dev/null >>"$log" 2>&1 &
+	pid=$!
+	limit=$((${QEMU_ACCEL_PROBE_SECS:-20} * 4))
+	for ((i = 0; i < limit; i++)); do
+		if grep -q 'KVM internal error' "$log"; then
+			why="KVM probe: $(grep -a -m1 -o 'KVM internal error.*' "$log" | tr -d '\r')"
+			break
+		fi
+		grep -q 'Kernel panic' "$log" && break
+		kill -0 "$pid" 2>/dev/null || { why="KVM probe: QEMU exited: $(tr -d '\r' < "$log" | grep -av '^$' | tail -n 1)"; break; }
+		sleep 0.25
+	done
+	[ "$i" -lt "$limit" ] || why="KVM probe: no boot within ${QEMU_ACCEL_PROBE_SECS:-20} s"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$log"
+	if [ -n "$why" ]; then
+		echo "tcg ($why)"
+	else
+		echo "kvm (a probe boot under KVM reached the kernel's root mount)"
+	fi
+}

@@ -19,7 +19,9 @@
 # kernels and exits non-zero on any failure.
 #
 # Environment: MAKE, PROCTERM_TESTS (subset of test programs), QEMU_TIMEOUT
-# (seconds per boot, default 1200), QEMU_JOBS (guests booted at once,
+# (seconds per boot, default 1200), QEMU_SILENCE (a guest silent this
+# long is stopped as stuck, default 240), QEMU_ACCEL (kvm or tcg; default:
+# KVM when a probe boot works under it, else TCG), QEMU_JOBS (guests booted at once,
 # default 1; with more than one the consoles are
 # interleaved on stdout, each line tagged [FLAVOUR]), QEMU_SMP
 # (2), QEMU_MEM (2G),
@@ -46,6 +48,7 @@ fi
 
 MAKE=${MAKE:-make}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-1200}
+QEMU_SILENCE=${QEMU_SILENCE:-240}
 QEMU_SMP=${QEMU_SMP:-2}
 QEMU_MEM=${QEMU_MEM:-2G}
 # One guest at a time by default: each has QEMU_SMP vCPUs, and on a
@@ -186,6 +189,30 @@ prepare_kernel() {
 	ROOT[$flavour]=$root
 }
 
+# A guest whose console and results stay silent for QEMU_SILENCE seconds
+# is stuck (a hung boot, a wedged kernel): stop it then, rather than at
+# QEMU_TIMEOUT, and leave the reason in build/KVER/qemu.stuck. The test
+# runner in the guest prints a line at least every minute while a test
+# runs, so a slow but live test is not silence.
+watch_silence() {
+	local dir=$1 last="" now quiet=0 pid
+	while sleep 10; do
+		now=$(stat -c %s "$dir/console.log" "$dir/guest/results.tap" 2>/dev/null | tr '\n' ' ')
+		if [ "$now" = "$last" ]; then
+			quiet=$((quiet + 10))
+		else
+			quiet=0 last=$now
+		fi
+		[ "$quiet" -ge "$QEMU_SILENCE" ] || continue
+		echo "no console output for ${QEMU_SILENCE} s" > "$dir/qemu.stuck"
+		pid=$(cat "$dir/qemu.pid" 2>/dev/null) || return 0
+		case "$(cat "/proc/$pid/comm" 2>/dev/null)" in
+		qemu-system-*) kill "$pid" 2>/dev/null ;;
+		esac
+		return 0
+	done
+}
+
 # Boot a prepared kernel. The console goes to build/KVER/console.log and to
 # stdout, each line prefixed with PREFIX ($2) when given (parallel boots).
 # QEMU's exit status and run time land in build/KVER/qemu.{rc,secs}.
@@ -211,10 +238,7 @@ boot_kernel() {
 	      -append "$cmdline"
 	      -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	      -virtfs "local,path=$dir/guest,mount_tag=out,security_model=none,multidevs=remap")
-	# KVM where there is one; this harness is built to do without.
-	if [ -w /dev/kvm ]; then
-		qemu+=(-accel kvm -accel tcg)
-	fi
+	qemu+=(-accel "$ACCEL")
 	if [ -n "${QEMU_EXTRA:-}" ]; then
 		# shellcheck disable=SC2206 # word splitting wanted
 		qemu+=($QEMU_EXTRA)
@@ -230,6 +254,10 @@ boot_kernel() {
 	section "$flavour ($kver): booting"
 	qemu+=(-serial stdio -monitor none -pidfile "$dir/qemu.pid")
 	t0=$(date +%s)
+	rm -f "$dir/qemu.stuck"
+	: > "$dir/console.log"
+	watch_silence "$dir" &
+	local watcher=$!
 	set +e
 	# --foreground: stay in our process group, so that Ctrl-C reaches QEMU.
 	timeout --foreground -k 10 "$QEMU_TIMEOUT" "${qemu[@]}" </dev/null 2>&1 |
@@ -237,6 +265,8 @@ boot_kernel() {
 		tee "$dir/console.log" |
 		sed -u "s/^/$prefix/"
 	rc=${PIPESTATUS[0]}
+	kill "$watcher" 2>/dev/null
+	wait "$watcher" 2>/dev/null
 	set -e
 	echo "$rc" > "$dir/qemu.rc"
 	echo "$(($(date +%s) - t0))" > "$dir/qemu.secs"
@@ -274,8 +304,14 @@ report_kernel() {
 			grep -viE '#[[:space:]]*SKIP' | sed "s/^[[:space:]]*/  $flavour: /"
 	fi
 
-	if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	if [ -f "$dir/qemu.stuck" ]; then
+		host_fail "$flavour ($kver): guest stopped after $secs s: $(cat "$dir/qemu.stuck")"
+		echo "# last console lines:"
+		tail -n 15 "$dir/console.log" | sed 's/^/#   /'
+	elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 		host_fail "$flavour ($kver): QEMU timed out after ${QEMU_TIMEOUT}s"
+		echo "# last console lines:"
+		tail -n 15 "$dir/console.log" | sed 's/^/#   /'
 	elif ! grep -q '^PROCTERM-GUEST-DONE' "$results"; then
 		host_fail "$flavour ($kver): the guest did not finish (QEMU exit $rc; see build/$kver/console.log)"
 	fi
@@ -309,6 +345,16 @@ for flavour in "$@"; do
 		ready+=("$flavour")
 	fi
 done
+
+# One accelerator for every guest of this run, chosen by a probe boot of
+# the first kernel (tests/qemu/lib.sh: choose_accel).
+if [ "${#ready[@]}" -gt 0 ]; then
+	section "accelerator"
+	accel_line=$(choose_accel "${ROOT[${ready[0]}]}/boot/vmlinuz-${KVER[${ready[0]}]}" -cpu max)
+	ACCEL=${accel_line%% *}
+	echo "qemu: accelerator $accel_line"
+	summary+=("# accelerator: $accel_line")
+fi
 
 if [ "$mode" = shell ]; then
 	[ "${#ready[@]}" -gt 0 ] && boot_kernel "${ready[0]}"

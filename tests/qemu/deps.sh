@@ -11,16 +11,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/qemu/lib.sh
 . "$here/lib.sh"
 
-[ "$#" -gt 0 ] || set -- 6.1 6.12 6.12-rt
-
 pkgs=(build-essential make gcc pkg-config libnl-3-dev libnl-genl-3-dev
       qemu-system-x86 busybox-static cpio xz-utils zstd kmod sparse
-      util-linux procps python3 python3-yaml python3-jsonschema linux-source-6.12)
+      util-linux procps python3 python3-yaml python3-jsonschema linux-source-6.12
+      dwarves)
 
-for f in "$@"; do
-	# The concrete headers package, so that a meta-package installed long
-	# ago does not leave us with stale headers for a newer ABI.
-	pkgs+=("$(meta_dep "linux-headers$(flavour_suffix "$f")-amd64" linux-headers-)")
-done
+# The compiler the kernels were built with (gcc-12 for all three); the
+# kernel headers themselves are unpacked into the cache by headers.sh, never
+# installed: on Debian 12 they would pull in a boot kernel.
+pkgs+=(gcc-12)
 
 apt_ensure "${pkgs[@]}"

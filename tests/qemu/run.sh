@@ -139,7 +139,7 @@ declare -A KVER ROOT
 # Returns non-zero (after counting a host failure) when the kernel cannot
 # be booted.
 prepare_kernel() {
-	local flavour=$1 kver root dir guest
+	local flavour=$1 kver kdir root dir guest
 	local w=()
 
 	section "$flavour: preparing"
@@ -151,8 +151,12 @@ prepare_kernel() {
 	guest=$dir/guest
 
 	[ "$mode" = check ] && w=(W=1)
+	if ! kdir=$("$here/headers.sh" "$kver"); then
+		host_fail "$flavour ($kver): cannot get the kernel headers"
+		return 1
+	fi
 	if ! "$MAKE" -C "$repo" "${jobs[@]}" module KERNELRELEASE="$kver" \
-			KDIR="/lib/modules/$kver/build" "${w[@]}"; then
+			KDIR="$kdir" "${w[@]}"; then
 		host_fail "$flavour ($kver): module build failed"
 		return 1
 	fi

@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "ipc.h"
@@ -16,37 +17,56 @@
 
 enum {
 	OPT_STATUS = OPT_LONG,
+	OPT_FULL_STATUS,
 	OPT_WAIT,
+	OPT_TIMEOUT,
 	OPT_DEFERRED,
 	OPT_TREE,
 	OPT_TSV,
 };
 
 static const struct option options[] = {
-	{ "status",	required_argument,	NULL, OPT_STATUS },
-	{ "wait",	optional_argument,	NULL, OPT_WAIT },
-	{ "deferred",	no_argument,		NULL, OPT_DEFERRED },
-	{ "tree",	no_argument,		NULL, OPT_TREE },
-	{ "tsv",	no_argument,		NULL, OPT_TSV },
-	{ "help",	no_argument,		NULL, 'h' },
-	{ NULL,		0,			NULL, 0 },
+	{ "status",	 required_argument,	NULL, OPT_STATUS },
+	{ "full-status", no_argument,		NULL, OPT_FULL_STATUS },
+	{ "wait",	 no_argument,		NULL, OPT_WAIT },
+	{ "timeout",	 required_argument,	NULL, OPT_TIMEOUT },
+	{ "deferred",	 no_argument,		NULL, OPT_DEFERRED },
+	{ "tree",	 no_argument,		NULL, OPT_TREE },
+	{ "tsv",	 no_argument,		NULL, OPT_TSV },
+	{ "help",	 no_argument,		NULL, 'h' },
+	{ NULL,		 0,			NULL, 0 },
+};
+
+/* What the command line asked for, beyond the request itself. */
+struct kill_opts {
+	bool tsv;
+	bool full_status;
+	const char *status_arg;		/* --status as given */
+	const char *timeout_arg;	/* --timeout as given */
+	const char *after_wait;		/* the word that followed --wait */
 };
 
 static void usage(FILE *f)
 {
-	fputs("Usage: procterm kill [--status N] [--wait[=MS]] [--deferred] [--tree] [--tsv]\n"
-	      "                     TARGET...\n"
+	fputs("Usage: procterm kill [--status N [--full-status]] [--wait | --timeout DURATION]\n"
+	      "                     [--deferred] [--tree] [--tsv] TARGET...\n"
 	      "\n"
 	      "Terminate each TARGET, one of:\n"
 	      "  PID           a process ID\n"
 	      "  PID@START     a handle: PID and its start time in clock ticks after boot\n"
 	      "                (field 22 of /proc/PID/stat), refused if the PID was reused\n"
 	      "  0xADDRESS     the address of the process's task_struct\n"
+	      "A target given twice is killed once.\n"
 	      "\n"
 	      "Options:\n"
-	      "  --status N    exit status for the parent's waitpid() (decimal or 0x hex,\n"
-	      "                32 bits; the parent sees N & 0xff); default: killed by SIGKILL\n"
-	      "  --wait[=MS]   return when the process is dead, giving up after MS ms\n"
+	      "  --status N    exit status for the parent's waitpid(), 0..255 (decimal or\n"
+	      "                0x hex); default: killed by SIGKILL\n"
+	      "  --full-status allow a --status above 255 (32 bits, echoed back in full;\n"
+	      "                the parent sees N & 0xff)\n"
+	      "  --wait        return when the process is dead, without a time limit\n"
+	      "  --timeout DURATION\n"
+	      "                --wait, giving up after DURATION: a number with a unit,\n"
+	      "                ms, s, m or h (500ms, 5s, 2m); exit 6 when it runs out\n"
 	      "  --deferred    terminate when the process next runs in user mode\n"
 	      "  --tree        terminate the process and all its descendants\n"
 	      "  --tsv         tab-separated output for scripts (see procterm(8))\n"
@@ -141,23 +161,37 @@ static void put_tsv(const char *arg, const struct kill_request *req, int ret,
 }
 
 /* Our own timeout ran out: the kill itself went through. */
-static void report_timeout(const char *arg, const struct kill_request *req,
-			   const struct kill_reply *r)
+static void report_timeout(const char *arg, const struct kill_reply *r,
+			   const char *timeout_arg)
 {
 	fprintf(stderr, "procterm: kill %s: ", arg);
 	if (r->has_request_id)
 		fprintf(stderr, "armed as request %" PRIu64, r->request_id);
 	else
 		fputs("terminated", stderr);
-	fprintf(stderr, ", but not dead after %" PRIu32 " ms\n",
-		req->timeout_ms);
+	fprintf(stderr, ", but not dead after %s\n", timeout_arg);
+}
+
+/* --wait=N, --wai=N...: the old spelling of a timeout. */
+static int wait_value_error(const char *opt)
+{
+	const char *value = strchr(opt, '=') + 1;
+	uint64_t v;
+
+	fprintf(stderr, "procterm: kill: '%s': --wait takes no value; ", opt);
+	if (!parse_uint(value, 10, UINT32_MAX, &v))
+		fprintf(stderr, "for a timeout use --timeout %sms\n", value);
+	else
+		fputs("for a timeout use --timeout DURATION (e.g. 500ms, 5s)\n",
+		      stderr);
+	return -PT_EUSAGE;
 }
 
 static int parse_options(int argc, char *argv[], struct kill_request *req,
-			 bool *tsv)
+			 struct kill_opts *o)
 {
 	uint64_t v;
-	int c;
+	int c, ret;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
@@ -170,18 +204,33 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 			}
 			req->has_status = true;
 			req->status = v;
+			o->status_arg = optarg;
+			break;
+		case OPT_FULL_STATUS:
+			o->full_status = true;
 			break;
 		case OPT_WAIT:
 			req->flags |= PROCTERM_F_WAIT;
-			if (!optarg)
-				break;
-			if (parse_uint(optarg, 10, UINT32_MAX, &v)) {
-				fprintf(stderr, "procterm: kill: invalid timeout '%s' (milliseconds)\n",
-					optarg);
+			/* Not yet permuted: the word as typed after --wait. */
+			o->after_wait = optind < argc ? argv[optind] : NULL;
+			break;
+		case OPT_TIMEOUT:
+			ret = parse_duration(optarg, UINT32_MAX, &v);
+			if (ret == -EINVAL && !parse_uint(optarg, 10, UINT32_MAX, &v)) {
+				fprintf(stderr, "procterm: kill: timeout '%s' needs a unit: %sms or %ss\n",
+					optarg, optarg, optarg);
 				return -PT_EUSAGE;
 			}
+			if (ret || !v) {
+				fprintf(stderr, "procterm: kill: invalid timeout '%s' "
+					"(a number with ms, s, m or h, from 1ms to 1193h; "
+					"--wait waits without limit)\n", optarg);
+				return -PT_EUSAGE;
+			}
+			req->flags |= PROCTERM_F_WAIT;
 			req->has_timeout = true;
 			req->timeout_ms = v;
+			o->timeout_arg = optarg;
 			break;
 		case OPT_DEFERRED:
 			req->flags |= PROCTERM_F_DEFERRED;
@@ -190,12 +239,15 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 			req->flags |= PROCTERM_F_TREE;
 			break;
 		case OPT_TSV:
-			*tsv = true;
+			o->tsv = true;
 			break;
 		case 'h':
 			usage(stdout);
 			return 1;
 		default:
+			if (c == '?' && optopt == OPT_WAIT &&
+			    strchr(argv[optind - 1], '='))
+				return wait_value_error(argv[optind - 1]);
 			return option_error("kill", c, argv);
 		}
 	}
@@ -203,18 +255,108 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 		fputs("procterm: kill: no target given\n", stderr);
 		return -PT_EUSAGE;
 	}
+	if (o->full_status && !req->has_status) {
+		fputs("procterm: kill: --full-status needs --status\n", stderr);
+		return -PT_EUSAGE;
+	}
+	if (req->has_status && !o->full_status && req->status > 255) {
+		fprintf(stderr, "procterm: kill: exit status '%s': the parent would see %" PRIu32
+			" (%s & 0xff); add --full-status to send it anyway\n",
+			o->status_arg, req->status & 0xff, o->status_arg);
+		return -PT_EUSAGE;
+	}
 	return 0;
+}
+
+/*
+ * "--wait 5000 1234": 5000 may be meant as a timeout (the old --wait[=MS])
+ * or as a target. Refuse to guess when a number follows --wait and other
+ * targets come too; "--wait -- 5000 1234" or "5000 1234 --wait" say which.
+ */
+static int check_after_wait(const struct kill_opts *o, char *targets[], int n)
+{
+	uint64_t v;
+	int i;
+
+	if (!o->after_wait || n < 2 ||
+	    parse_uint(o->after_wait, 10, UINT64_MAX, &v))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (targets[i] != o->after_wait)
+			continue;
+		fprintf(stderr, "procterm: kill: '--wait %s' is ambiguous: --wait takes no value. "
+			"For a timeout use --timeout %sms; to kill PID %s, put the "
+			"targets after '--' or --wait after the targets\n",
+			o->after_wait, o->after_wait, o->after_wait);
+		return -PT_EUSAGE;
+	}
+	return 0;
+}
+
+/*
+ * An earlier target of this command terminated (or armed) the process
+ * target @t names: the kernel now says EALREADY or ESRCH for it, which is
+ * no failure. Only a PID, or a handle with the same start time, is known to
+ * be the same process; index of that target, or -1.
+ */
+static int same_as_earlier(const struct kill_request *reqs, const int *rets,
+			   const struct kill_reply *replies, int i)
+{
+	const struct target *t = &reqs[i].target;
+	const struct kill_reply *r;
+	int j;
+
+	if (t->kind == TARGET_ADDR || (rets[i] != -EALREADY && rets[i] != -ESRCH))
+		return -1;
+	for (j = 0; j < i; j++) {
+		r = &replies[j];
+		if (rets[j] && !(rets[j] == -ETIMEDOUT && r->has_count))
+			continue;
+		if (!r->has_pid || r->pid != t->pid)
+			continue;
+		if (t->kind == TARGET_HANDLE &&
+		    (!r->has_start_time || r->start_time != t->start_time))
+			continue;
+		return j;
+	}
+	return -1;
+}
+
+static void put_same(const char *arg, const char *earlier, bool tsv,
+		     const struct kill_reply *r)
+{
+	if (!tsv) {
+		printf("%s: same process as %s, done\n", arg, earlier);
+		return;
+	}
+	/* target pid start_time result count wait_status request_id message */
+	put_escaped(stdout, arg);
+	printf("\t%" PRIu32 "\t", r->pid);
+	if (r->has_start_time)
+		printf("%" PRIu64, r->start_time);
+	else
+		putchar('-');
+	fputs("\tok\t-\t-\t", stdout);
+	if (r->has_request_id)
+		printf("%" PRIu64, r->request_id);
+	else
+		putchar('-');
+	fputs("\tsame process as ", stdout);
+	put_escaped(stdout, earlier);
+	putchar('\n');
 }
 
 int kill_main(int argc, char *argv[])
 {
 	struct kill_request base = { 0 }, *reqs = NULL;
+	struct kill_reply *replies = NULL;
+	struct kill_opts o = { 0 };
 	struct ipc *ipc = NULL;
-	struct kill_reply reply;
-	int ret, first = 0, n, i;
-	bool tsv = false;
+	int ret, first = 0, n, i, j;
+	int *rets = NULL;
+	bool *dup = NULL;
 
-	ret = parse_options(argc, argv, &base, &tsv);
+	ret = parse_options(argc, argv, &base, &o);
 	if (ret) {
 		if (ret < 0)
 			usage(stderr);
@@ -222,22 +364,38 @@ int kill_main(int argc, char *argv[])
 	}
 	argv += optind;
 	n = argc - optind;
+	ret = check_after_wait(&o, argv, n);
+	if (ret) {
+		usage(stderr);
+		return ret;
+	}
 
 	/* Every target is checked before anything is killed. */
 	reqs = calloc(n, sizeof(*reqs));
-	if (!reqs) {
+	replies = calloc(n, sizeof(*replies));
+	rets = calloc(n, sizeof(*rets));
+	dup = calloc(n, sizeof(*dup));
+	if (!reqs || !replies || !rets || !dup) {
 		perror("procterm: kill");
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		reqs[i] = base;
 		if (parse_target(argv[i], &reqs[i].target)) {
+			uint64_t v;
+
 			fprintf(stderr, "procterm: kill: invalid target '%s' "
-				"(expected PID, PID@START or 0xADDRESS)\n",
-				argv[i]);
+				"(expected PID, PID@START or 0xADDRESS)%s\n",
+				argv[i], parse_duration(argv[i], UINT64_MAX, &v) ?
+				"" : "; a timeout? use --timeout");
 			ret = -PT_EUSAGE;
 			goto out;
 		}
+		/* The same target twice, however spelt: one request. */
+		for (j = 0; j < i && !dup[i]; j++)
+			dup[i] = !dup[j] &&
+				 target_equal(&reqs[i].target, &reqs[j].target);
 	}
 
 	ret = ipc_open(&ipc, opt_debug);
@@ -246,16 +404,26 @@ int kill_main(int argc, char *argv[])
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		ret = ipc_kill(ipc, &reqs[i], &reply);
-		if (tsv)
-			put_tsv(argv[i], &reqs[i], ret, &reply, ipc_extack(ipc));
-		else if (ret == -ETIMEDOUT && reply.has_count)
-			report_timeout(argv[i], &reqs[i], &reply);
+		if (dup[i])
+			continue;
+		ret = ipc_kill(ipc, &reqs[i], &replies[i]);
+		rets[i] = ret;
+		j = same_as_earlier(reqs, rets, replies, i);
+		if (j >= 0) {
+			put_same(argv[i], argv[j], o.tsv, &replies[j]);
+			fflush(stdout);
+			continue;
+		}
+		if (o.tsv)
+			put_tsv(argv[i], &reqs[i], ret, &replies[i],
+				ipc_extack(ipc));
+		else if (ret == -ETIMEDOUT && replies[i].has_count)
+			report_timeout(argv[i], &replies[i], o.timeout_arg);
 		else if (ret)
 			report("kill", argv[i], ret, ipc_extack(ipc));
 		else
-			put_pretty(argv[i], &reqs[i], &reply);
-		if (!ret && !tsv && *ipc_extack(ipc))
+			put_pretty(argv[i], &reqs[i], &replies[i]);
+		if (!ret && !o.tsv && *ipc_extack(ipc))
 			fprintf(stderr, "procterm: kill %s: kernel: %s\n",
 				argv[i], ipc_extack(ipc));
 		/* The next target may be this process or its parent. */
@@ -267,5 +435,8 @@ int kill_main(int argc, char *argv[])
 out:
 	ipc_close(ipc);
 	free(reqs);
+	free(replies);
+	free(rets);
+	free(dup);
 	return ret;
 }

@@ -105,3 +105,50 @@ int parse_target(const char *s, struct target *t)
 		return ret;
 	return parse_uint(at + 1, 10, UINT64_MAX, &t->start_time);
 }
+
+bool target_equal(const struct target *a, const struct target *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case TARGET_HANDLE:
+		if (a->start_time != b->start_time)
+			return false;
+		/* fall through */
+	case TARGET_PID:
+		return a->pid == b->pid;
+	case TARGET_ADDR:
+		return a->addr == b->addr;
+	}
+	return false;
+}
+
+static const struct {
+	const char *suffix;
+	uint64_t ms;
+} duration_units[] = {
+	{ "ms",	1 },
+	{ "s",	1000 },
+	{ "m",	60 * 1000 },
+	{ "h",	60 * 60 * 1000 },
+};
+
+int parse_duration(const char *s, uint64_t max_ms, uint64_t *ms)
+{
+	size_t len = strspn(s, "0123456789"), i;
+	uint64_t v;
+	int ret;
+
+	if (!len)
+		return -EINVAL;
+	for (i = 0; i < sizeof(duration_units) / sizeof(duration_units[0]); i++) {
+		if (strcmp(s + len, duration_units[i].suffix))
+			continue;
+		ret = parse_digits(s, len, 10, max_ms / duration_units[i].ms, &v);
+		if (ret)
+			return ret;
+		*ms = v * duration_units[i].ms;
+		return 0;
+	}
+	return -EINVAL;
+}

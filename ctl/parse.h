@@ -7,6 +7,7 @@
 #ifndef PROCTERM_PARSE_H
 #define PROCTERM_PARSE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum target_kind {
@@ -34,5 +35,13 @@ int parse_num(const char *s, uint64_t max, uint64_t *out);
 int parse_pid(const char *s, uint32_t *pid);
 /* PID, PID@START or 0xADDRESS. */
 int parse_target(const char *s, struct target *t);
+/* Two targets that name the same process in the same way. */
+bool target_equal(const struct target *a, const struct target *b);
+/*
+ * A duration with a unit, no space: decimal digits then "ms", "s", "m" or
+ * "h" ("500ms", "5s", "2m"), in milliseconds, at most @max_ms. A bare
+ * number is -EINVAL: "5000" might mean seconds or milliseconds.
+ */
+int parse_duration(const char *s, uint64_t max_ms, uint64_t *ms);
 
 #endif

@@ -77,7 +77,10 @@ static int exit_code(int ret)
 	case ETIMEDOUT:
 		return 6;
 	case IPC_ENOMODULE:
+	case ENODEV:
 		return 7;
+	case EDQUOT:
+		return 9;
 	default:
 		return 8;
 	}

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,73 @@ static void test_parse_target(void)
 	}
 }
 
+static void test_parse_duration(void)
+{
+	static const struct {
+		const char *s;
+		int ret;
+		uint64_t ms;
+	} cases[] = {
+		{ "500ms", 0, 500 },
+		{ "0ms", 0, 0 },
+		{ "5s", 0, 5000 },
+		{ "2m", 0, 120000 },
+		{ "1h", 0, 3600000 },
+		{ "1193h", 0, 1193ULL * 3600000 },
+		{ "4294967295ms", 0, UINT32_MAX },
+		{ "4294967296ms", -ERANGE, 0 },
+		{ "1194h", -ERANGE, 0 },
+		{ "4294968s", -ERANGE, 0 },
+		{ "5000", -EINVAL, 0 },
+		{ "", -EINVAL, 0 },
+		{ "ms", -EINVAL, 0 },
+		{ "5", -EINVAL, 0 },
+		{ "5sec", -EINVAL, 0 },
+		{ "5S", -EINVAL, 0 },
+		{ "5 s", -EINVAL, 0 },
+		{ " 5s", -EINVAL, 0 },
+		{ "-5s", -EINVAL, 0 },
+		{ "+5s", -EINVAL, 0 },
+		{ "1.5s", -EINVAL, 0 },
+		{ "5d", -EINVAL, 0 },
+		{ "5mss", -EINVAL, 0 },
+		{ "0x10s", -EINVAL, 0 },
+	};
+	uint64_t v;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		v = 0;
+		ret = parse_duration(cases[i].s, UINT32_MAX, &v);
+		CHECK(ret == cases[i].ret, "parse_duration(\"%s\") = %d, want %d",
+		      cases[i].s, ret, cases[i].ret);
+		CHECK(ret || v == cases[i].ms, "parse_duration(\"%s\") -> %" PRIu64,
+		      cases[i].s, v);
+	}
+}
+
+static void test_target_equal(void)
+{
+	struct target a, b;
+
+	parse_target("1234", &a);
+	parse_target("01234", &b);
+	CHECK(target_equal(&a, &b), "1234 == 01234");
+	parse_target("1234@5", &b);
+	CHECK(!target_equal(&a, &b), "1234 != 1234@5");
+	parse_target("1234@05", &a);
+	CHECK(target_equal(&a, &b), "1234@05 == 1234@5");
+	parse_target("1234@6", &a);
+	CHECK(!target_equal(&a, &b), "1234@6 != 1234@5");
+	parse_target("0xFFFF888000001000", &a);
+	parse_target("0xffff888000001000", &b);
+	CHECK(target_equal(&a, &b), "address case");
+	parse_target("0x1234", &a);
+	parse_target("4660", &b);
+	CHECK(!target_equal(&a, &b), "0x1234 is an address, not PID 4660");
+}
+
 static void check_output(void (*put)(FILE *, const char *), const char *in,
 			 const char *want)
 {
@@ -168,9 +236,11 @@ static void test_escape(void)
 	check_output(put_json_string, "\xff", "\"\\ufffd\"");
 }
 
-/* Run procterm with @args; its exit status, or -1. */
-static int run(const char *procterm, const char *const *args)
+/* Run procterm with @args; its exit status, or -1. Its standard output
+ * and error, interleaved, go to @out, a new file read from its start. */
+static int run(const char *procterm, const char *const *args, FILE **outp)
 {
+	FILE *out;
 	posix_spawn_file_actions_t fa;
 	char *argv[16];
 	int i, status;
@@ -181,17 +251,48 @@ static int run(const char *procterm, const char *const *args)
 		argv[i + 1] = (char *)args[i];
 	argv[i + 1] = NULL;
 
+	out = tmpfile();
+	if (!out) {
+		perror("tmpfile");
+		exit(2);
+	}
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, fileno(out), 1);
+	posix_spawn_file_actions_adddup2(&fa, fileno(out), 2);
 	if (posix_spawn(&pid, procterm, &fa, NULL, argv, NULL)) {
 		perror(procterm);
 		exit(2);
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
-		return -1;
-	return WEXITSTATUS(status);
+		status = -1;
+	else
+		status = WEXITSTATUS(status);
+	rewind(out);
+	*outp = out;
+	return status;
+}
+
+/* The captured output, indented, on stderr: what a failure looked like. */
+static void show_output(FILE *out)
+{
+	char line[512];
+
+	while (fgets(line, sizeof(line), out))
+		fprintf(stderr, "    | %s%s", line,
+			strchr(line, '\n') ? "" : "\n");
+}
+
+/* Does the captured output contain @s? */
+static bool output_has(FILE *out, const char *s)
+{
+	char line[512];
+	bool found = false;
+
+	while (!found && fgets(line, sizeof(line), out))
+		found = strstr(line, s);
+	rewind(out);
+	return found;
 }
 
 #define ARGS(...) ((const char *const[]){ __VA_ARGS__, NULL })
@@ -201,66 +302,95 @@ static void test_command_line(const char *procterm)
 	const struct {
 		const char *const *args;
 		int status;
+		const char *says;	/* in the output, or NULL */
 	} cases[] = {
-		{ (const char *const[]){ NULL }, 1 },
-		{ ARGS("--help"), 0 },
-		{ ARGS("-h"), 0 },
-		{ ARGS("--version"), 0 },
-		{ ARGS("version"), 0 },
-		{ ARGS("help"), 0 },
-		{ ARGS("help", "kill"), 0 },
-		{ ARGS("help", "pending"), 0 },
-		{ ARGS("kill", "--help"), 0 },
-		{ ARGS("list", "-h"), 0 },
-		{ ARGS("cancel", "--help"), 0 },
-		{ ARGS("--debug", "--help"), 0 },
-		{ ARGS(""), 1 },
-		{ ARGS("bogus"), 1 },
-		{ ARGS("--bogus"), 1 },
-		{ ARGS("help", "bogus"), 1 },
-		{ ARGS("help", "kill", "list"), 1 },
-		{ ARGS("kill"), 1 },
-		{ ARGS("kill", "--tree"), 1 },
-		{ ARGS("kill", "abc"), 1 },
-		{ ARGS("kill", "1", "abc"), 1 },
-		{ ARGS("kill", "0"), 1 },
-		{ ARGS("kill", "-5"), 1 },
-		{ ARGS("kill", "4294967297"), 1 },
-		{ ARGS("kill", "1@"), 1 },
-		{ ARGS("kill", "0x"), 1 },
-		{ ARGS("kill", "--status"), 1 },
-		{ ARGS("kill", "--status", "x", "1"), 1 },
-		{ ARGS("kill", "--status=4294967296", "1"), 1 },
-		{ ARGS("kill", "--status", "-1", "1"), 1 },
-		{ ARGS("kill", "--wait=", "1"), 1 },
-		{ ARGS("kill", "--wait=1s", "1"), 1 },
-		{ ARGS("kill", "--tree=yes", "1"), 1 },
-		{ ARGS("kill", "--frobnicate", "1"), 1 },
-		{ ARGS("kill", "-x", "1"), 1 },
-		{ ARGS("list", "--json", "--tsv"), 1 },
-		{ ARGS("list", "abc"), 1 },
-		{ ARGS("list", "--bogus"), 1 },
-		{ ARGS("pending", "1"), 1 },
-		{ ARGS("pending", "--json", "--tsv"), 1 },
-		{ ARGS("cancel"), 1 },
-		{ ARGS("cancel", "0"), 1 },
-		{ ARGS("cancel", "x"), 1 },
-		{ ARGS("cancel", "18446744073709551616"), 1 },
+		{ (const char *const[]){ NULL }, 1, NULL },
+		{ ARGS("--help"), 0, NULL },
+		{ ARGS("-h"), 0, NULL },
+		{ ARGS("--version"), 0, NULL },
+		{ ARGS("version"), 0, NULL },
+		{ ARGS("help"), 0, NULL },
+		{ ARGS("help", "kill"), 0, NULL },
+		{ ARGS("help", "pending"), 0, NULL },
+		{ ARGS("kill", "--help"), 0, NULL },
+		{ ARGS("list", "-h"), 0, NULL },
+		{ ARGS("cancel", "--help"), 0, NULL },
+		{ ARGS("--debug", "--help"), 0, NULL },
+		{ ARGS(""), 1, NULL },
+		{ ARGS("bogus"), 1, NULL },
+		{ ARGS("--bogus"), 1, NULL },
+		{ ARGS("help", "bogus"), 1, NULL },
+		{ ARGS("help", "kill", "list"), 1, NULL },
+		{ ARGS("kill"), 1, NULL },
+		{ ARGS("kill", "--tree"), 1, NULL },
+		{ ARGS("kill", "abc"), 1, "invalid target 'abc'" },
+		{ ARGS("kill", "1", "abc"), 1, NULL },
+		{ ARGS("kill", "0"), 1, NULL },
+		{ ARGS("kill", "-5"), 1, NULL },
+		{ ARGS("kill", "4294967297"), 1, NULL },
+		{ ARGS("kill", "1@"), 1, NULL },
+		{ ARGS("kill", "0x"), 1, NULL },
+		{ ARGS("kill", "--status"), 1, NULL },
+		{ ARGS("kill", "--status", "x", "1"), 1, "invalid exit status 'x'" },
+		{ ARGS("kill", "--status=4294967296", "1"), 1, NULL },
+		{ ARGS("kill", "--status", "-1", "1"), 1, NULL },
+		{ ARGS("kill", "--status=256", "1"), 1, "would see 0" },
+		{ ARGS("kill", "--status", "0xC0000005", "1"), 1, "would see 5" },
+		{ ARGS("kill", "--status", "0x100", "--wait", "1"), 1, "--full-status" },
+		{ ARGS("kill", "--full-status", "1"), 1, "needs --status" },
+		{ ARGS("kill", "--full-status=1", "--status", "300", "1"), 1, NULL },
+		/* The old --wait[=MS]: never a timeout, never a silent kill. */
+		{ ARGS("kill", "--wait=", "1"), 1, "--timeout" },
+		{ ARGS("kill", "--wait=1s", "1"), 1, "--timeout" },
+		{ ARGS("kill", "--wait=5000", "1"), 1, "--timeout 5000ms" },
+		{ ARGS("kill", "--wai=5000", "1"), 1, "--timeout 5000ms" },
+		{ ARGS("kill", "--wait", "5000", "1"), 1, "ambiguous" },
+		{ ARGS("kill", "--tsv", "--wait", "5000", "1"), 1, "ambiguous" },
+		{ ARGS("kill", "1", "--wait", "5000"), 1, "ambiguous" },
+		{ ARGS("kill", "--wait", "5000ms", "1"), 1, "--timeout" },
+		{ ARGS("kill", "--timeout"), 1, "needs a value" },
+		{ ARGS("kill", "--timeout", "5000", "1"), 1, "needs a unit" },
+		{ ARGS("kill", "--timeout=5000", "1"), 1, "needs a unit" },
+		{ ARGS("kill", "--timeout", "0ms", "1"), 1, "invalid timeout '0ms'" },
+		{ ARGS("kill", "--timeout", "5sec", "1"), 1, "invalid timeout '5sec'" },
+		{ ARGS("kill", "--timeout", "-5s", "1"), 1, "invalid timeout '-5s'" },
+		{ ARGS("kill", "--timeout", "1194h", "1"), 1, "invalid timeout" },
+		{ ARGS("kill", "--timeout", "1", "5s"), 1, NULL },
+		{ ARGS("kill", "--tree=yes", "1"), 1, NULL },
+		{ ARGS("kill", "--frobnicate", "1"), 1, NULL },
+		{ ARGS("kill", "-x", "1"), 1, NULL },
+		{ ARGS("list", "--json", "--tsv"), 1, NULL },
+		{ ARGS("list", "abc"), 1, "invalid PID 'abc'" },
+		{ ARGS("list", "--bogus"), 1, NULL },
+		{ ARGS("pending", "1"), 1, NULL },
+		{ ARGS("pending", "--json", "--tsv"), 1, NULL },
+		{ ARGS("cancel"), 1, NULL },
+		{ ARGS("cancel", "0"), 1, NULL },
+		{ ARGS("cancel", "x"), 1, "invalid request ID 'x'" },
+		{ ARGS("cancel", "18446744073709551616"), 1, NULL },
 	};
 	size_t i, j;
 	int status;
+	FILE *out;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		status = run(procterm, cases[i].args);
+		status = run(procterm, cases[i].args, &out);
 		checks++;
-		if (status == cases[i].status)
+		if (status == cases[i].status &&
+		    (!cases[i].says || output_has(out, cases[i].says))) {
+			fclose(out);
 			continue;
+		}
 		failures++;
 		fprintf(stderr, "FAIL: procterm");
 		for (j = 0; cases[i].args[j]; j++)
 			fprintf(stderr, " '%s'", cases[i].args[j]);
-		fprintf(stderr, " exited %d, want %d\n", status,
-			cases[i].status);
+		fprintf(stderr, " exited %d, want %d", status, cases[i].status);
+		if (cases[i].says)
+			fprintf(stderr, " saying \"%s\"", cases[i].says);
+		fputs("; its output:\n", stderr);
+		show_output(out);
+		fclose(out);
 	}
 }
 
@@ -268,6 +398,8 @@ int main(int argc, char *argv[])
 {
 	test_parse_num();
 	test_parse_target();
+	test_parse_duration();
+	test_target_equal();
 	test_escape();
 	if (argc > 1)
 		test_command_line(argv[1]);

@@ -32,7 +32,8 @@ int cancel_main(int argc, char *argv[]);
 	"  4  not a process (a thread or a kernel thread)\n" \
 	"  5  already terminating or exited, or already armed\n" \
 	"  6  timed out waiting\n" \
-	"  7  kernel module not loaded\n" \
-	"  8  any other failure\n"
+	"  7  kernel module not loaded, or being unloaded\n" \
+	"  8  any other failure\n" \
+	"  9  a per-user limit was reached (deferred requests, works or waiters)\n"
 
 #endif

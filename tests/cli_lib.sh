@@ -1,0 +1,315 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Shared by the tests/cli_*_test.sh scripts (sourced, not run): TAP output,
+# running the CLI, starting and reaping target processes. Only processes
+# started here are ever signalled, by PID.
+#
+# Needs root, procterm.ko loaded and PROCTERM=<path to the CLI> (default
+# ../ctl/procterm).
+
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+PROCTERM=${PROCTERM:-$here/../ctl/procterm}
+helper=$here/procterm_helper
+nobody=65534
+KSFT_SKIP=4
+
+n=0 failed=0 passed=0
+started=()
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/procterm-cli.XXXXXX")
+chmod 755 "$tmp"
+
+# Tests may add their own cleanup; this runs it, then kills what we started.
+cli_cleanup_hook() { :; }
+cli_cleanup() {
+	local p
+	cli_cleanup_hook
+	for p in "${started[@]}"; do
+		kill -CONT "$p" 2>/dev/null
+		kill -KILL "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	rm -rf "$tmp"
+}
+trap cli_cleanup EXIT
+
+ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $1"; }
+skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
+diag() { sed 's/^/# /'; }
+
+# check DESCRIPTION CONDITION...: one test, passing when CONDITION is true.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else not_ok "$what"; fi
+}
+
+# checkx DESCRIPTION 'SHELL EXPRESSION': the same, for an expression with
+# && or || (evaluated here; single-quote it).
+checkx() {
+	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
+}
+
+# run ARGS...: run the CLI; exit code in $rc, stdout in $out, stderr in $err.
+run() {
+	out=$("$PROCTERM" "$@" 2>"$tmp/stderr")
+	rc=$?
+	err=$(cat "$tmp/stderr")
+	{
+		echo "\$ procterm $* -> exit $rc"
+		[ -z "$out" ] || printf '%s\n' "$out"
+		[ -z "$err" ] || printf 'stderr: %s\n' "$err"
+	} | diag
+}
+
+# as_nobody COMMAND...: run COMMAND with the real and effective UID and GID
+# of nobody, no supplementary groups.
+as_nobody() {
+	setpriv --reuid=$nobody --regid=$nobody --clear-groups "$@"
+}
+
+# run_nobody ARGS...: run as nobody, like run.
+run_nobody() {
+	out=$(as_nobody "$PROCTERM" "$@" 2>"$tmp/stderr")
+	rc=$?
+	err=$(cat "$tmp/stderr")
+	{
+		echo "\$ (nobody) procterm $* -> exit $rc"
+		[ -z "$out" ] || printf '%s\n' "$out"
+		[ -z "$err" ] || printf 'stderr: %s\n' "$err"
+	} | diag
+}
+
+# expect_rc DESCRIPTION CODE ARGS...
+expect_rc() {
+	local what=$1 code=$2
+	shift 2
+	run "$@"
+	if [ "$rc" = "$code" ]; then
+		ok "$what"
+	else
+		not_ok "$what (exit $rc, expected $code)"
+	fi
+}
+
+# spawn [COMMAND...]: start a process (default: one that only waits to be
+# killed), a child of this shell; its PID in $last.
+spawn() {
+	if [ $# = 0 ]; then
+		sleep 1000 &
+	else
+		"$@" &
+	fi
+	last=$!
+	started+=("$last")
+}
+
+# spawn_nobody: a sleeping process of nobody's, a child of this shell.
+spawn_nobody() {
+	as_nobody sleep 1000 &
+	last=$!
+	started+=("$last")
+	# setpriv execs sleep: wait until the exec is done.
+	wait_comm "$last" sleep
+}
+
+# spawn_stopped: a stopped process, in state T; its PID in $last.
+spawn_stopped() {
+	spawn
+	kill -STOP "$last"
+	wait_state "$last" T
+}
+
+# spawn_tree: a bash with two sleeping children; root in $last, children
+# in $kids.
+spawn_tree() {
+	local tries
+	spawn bash -c 'sleep 1000 & sleep 1000 & wait'
+	for tries in $(seq 200); do
+		kids=$(children_of "$last")
+		[ "$(echo $kids | wc -w)" = 2 ] && break
+		sleep 0.05
+	done
+	started+=($kids)
+}
+
+# children_of PID: the PIDs whose parent is PID.
+children_of() {
+	local want=$1 f line ppid
+	for f in /proc/[0-9]*/stat; do
+		read -r line 2>/dev/null <"$f" || continue
+		read -r _ ppid _ <<<"${line##*) }"
+		[ "$ppid" = "$want" ] || continue
+		f=${f#/proc/}
+		echo "${f%/stat}"
+	done
+}
+
+# reap PID [SECONDS]: bash's wait status for one of our children, in
+# $status; "alive" if it is still running after SECONDS (default 20), when it
+# is killed so that the script goes on.
+reap() {
+	local tries=$(( ${2:-20} * 20 ))
+	while kill -0 "$1" 2>/dev/null && ! zombie "$1" && [ "$tries" -gt 0 ]; do
+		sleep 0.05
+		tries=$((tries - 1))
+	done
+	if alive "$1"; then
+		kill -CONT "$1" 2>/dev/null
+		kill -KILL "$1" 2>/dev/null
+		wait "$1" 2>/dev/null
+		status=alive
+		return
+	fi
+	wait "$1" 2>/dev/null
+	status=$?
+}
+
+# state PID: the state letter in /proc/PID/stat, or nothing.
+state() {
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1
+}
+
+zombie() { [ "$(state "$1")" = Z ]; }
+
+# alive PID: running, not a zombie.
+alive() {
+	local s
+	s=$(state "$1")
+	[ -n "$s" ] && [ "$s" != Z ] && [ "$s" != X ]
+}
+
+# gone PID [SECONDS]: not alive within SECONDS (default 10).
+gone() {
+	local tries=$(( ${2:-10} * 20 ))
+	while alive "$1" && [ "$tries" -gt 0 ]; do
+		sleep 0.05
+		tries=$((tries - 1))
+	done
+	! alive "$1"
+}
+
+# wait_state PID STATE: until /proc/PID/stat shows STATE (10 s at most).
+wait_state() {
+	for _ in $(seq 200); do
+		[ "$(state "$1")" = "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# wait_comm PID COMM: until the process is named COMM (10 s at most).
+wait_comm() {
+	for _ in $(seq 200); do
+		[ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# start_of PID: field 22 of /proc/PID/stat, the start time in handles.
+start_of() {
+	sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20
+}
+
+unused_pid() {
+	local max p
+	max=$(cat /proc/sys/kernel/pid_max)
+	for ((p = max - 1; p > 300; p--)); do
+		[ -e "/proc/$p" ] || { echo "$p"; return; }
+	done
+}
+
+# $out (stdout) names $1 as a whole word.
+names() {
+	printf '%s\n' "$out" | grep -Eq "(^|[^0-9a-zA-Z])$1([^0-9a-zA-Z]|$)"
+}
+
+# $err (stderr) names $1 as a whole word.
+err_names() {
+	printf '%s\n' "$err" | grep -Eq "(^|[^0-9a-zA-Z])$1([^0-9a-zA-Z]|$)"
+}
+
+# $out matches the extended regular expression $1.
+out_has() { printf '%s\n' "$out" | grep -Eq -- "$1"; }
+# $err matches the extended regular expression $1.
+err_has() { printf '%s\n' "$err" | grep -Eq -- "$1"; }
+
+# $out has exactly $1 lines ("" has none).
+out_lines() {
+	local l=0
+	[ -z "$out" ] || l=$(printf '%s\n' "$out" | wc -l)
+	[ "$l" = "$1" ]
+}
+
+# All arguments after the first equal the first.
+all_equal() {
+	local want=$1
+	shift
+	while [ $# -gt 0 ]; do
+		[ "$1" = "$want" ] || return 1
+		shift
+	done
+}
+
+# every_line_fields N: each line of $out has exactly N tab-separated fields.
+every_line_fields() {
+	[ -n "$out" ] &&
+		printf '%s\n' "$out" | awk -F'\t' -v n="$1" 'NF != n { bad = 1 } END { exit bad }'
+}
+
+# tsv_row KEY: the line of $out whose first field is KEY.
+tsv_row() {
+	printf '%s\n' "$out" | awk -F'\t' -v k="$1" '$1 == k' | head -n1
+}
+
+python=$(command -v /usr/bin/python3 python3 2>/dev/null | head -n1)
+
+# json_check PYTHON-EXPRESSION: $out parses as JSON (as "d") and the
+# expression is true.
+json_check() {
+	[ -n "$python" ] || return 1
+	printf '%s' "$out" | "$python" -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+sys.exit(0 if ('"$1"') else 1)
+'
+}
+
+# cli_start: TAP header and the conditions every CLI test needs.
+cli_start() {
+	echo "TAP version 13"
+	# bash reports background jobs that die of a signal on stderr: keep
+	# such lines (and anything else on stderr) as TAP comments.
+	exec 3>&2 2> >(sed -u 's/^/# /' >&3)
+
+	if [ "$(id -u)" != 0 ]; then
+		echo "1..0 # SKIP needs root"
+		exit $KSFT_SKIP
+	fi
+	if [ ! -x "$PROCTERM" ]; then
+		echo "1..0 # SKIP no procterm CLI at $PROCTERM"
+		exit $KSFT_SKIP
+	fi
+	"$PROCTERM" kill "$(unused_pid)" >/dev/null 2>&1
+	if [ $? = 7 ]; then
+		echo "1..0 # SKIP procterm module not loaded"
+		exit $KSFT_SKIP
+	fi
+}
+
+# cli_nobody_ready: nobody can run the CLI (a failure of the setup if not).
+cli_nobody_ready() {
+	command -v setpriv >/dev/null && as_nobody test -x "$PROCTERM"
+}
+
+cli_end() {
+	echo "1..$n"
+	if [ "$failed" -gt 0 ]; then
+		exit 1
+	fi
+	[ "$passed" -gt 0 ] || exit $KSFT_SKIP
+	exit 0
+}

@@ -186,7 +186,7 @@ static __attribute__((unused)) uint64_t reply_id(const struct pt_reply *r)
  * A requester in a child process with other credentials: the test sends it
  * struct rq_cmd through a pipe and reads back struct rq_res.
  */
-enum { RQ_KILL = 1, RQ_CANCEL, RQ_KILL_CANCEL, RQ_QUIT };
+enum { RQ_KILL = 1, RQ_CANCEL, RQ_KILL_CANCEL, RQ_KILL_NOEVENT, RQ_QUIT };
 
 struct rq_cmd {
 	int op;
@@ -270,6 +270,19 @@ static __attribute__((unused)) void rq_serve(int cfd, int rfd, uid_t uid)
 		memset(&res, 0, sizeof(res));
 		if (c.op == RQ_CANCEL) {
 			res.ret = pt_cancel(&s, c.id, &r);
+		} else if (c.op == RQ_KILL_NOEVENT) {
+			/* PROCTERM_F_WAIT without waiting for the death message. */
+			struct pt_msg m;
+
+			pt_msg_init(&m, &s, PROCTERM_CMD_KILL, 0);
+			pt_put_u32(&m, PROCTERM_A_PID, (uint32_t)c.pid);
+			if (c.has_status)
+				pt_put_u32(&m, PROCTERM_A_EXIT_STATUS, c.status);
+			if (c.flags)
+				pt_put_u32(&m, PROCTERM_A_FLAGS, c.flags);
+			m.want = PT_WANT_ACK | PT_WANT_REPLY;
+			res.ret = pt_request(&s, &m, &r);
+			res.id = reply_id(&r);
 		} else {
 			res.ret = pt_kill(&s, c.pid, &a, &r);
 			res.id = reply_id(&r);

@@ -375,7 +375,7 @@ static uint32_t nla_u32_at(const unsigned char *p, size_t len, uint16_t type, bo
 			*found = true;
 			return v;
 		}
-		if (NLA_ALIGN(a->nla_len) >= len)
+		if ((size_t)NLA_ALIGN(a->nla_len) >= len)
 			break;
 		len -= NLA_ALIGN(a->nla_len);
 		p += NLA_ALIGN(a->nla_len);

@@ -10,22 +10,49 @@
  * group; from there the exit-to-user loop dies in get_signal(). The same
  * works also run, as no-ops, when a thread exits for another reason.
  *
+ * Permission. At arm time the request is judged as kill(2) judges it, in
+ * the requester's context, with signal 0: the uid rules and CAP_KILL are
+ * those of SIGKILL, but an LSM sees signal 0 (SELinux "signull", AppArmor
+ * "exists"), since no exported call asks the LSM about SIGKILL without
+ * sending it. When a work fires, the kill is judged again: if the
+ * requester's saved credentials match the target by kill(2)'s uid rules,
+ * the SIGKILL is sent with kill_pid_usb_asyncio(), which runs those rules
+ * and security_task_kill() for SIGKILL with the requester's credentials, so
+ * the LSM's answer for SIGKILL is the one that counts. If the requester's
+ * permission came from CAP_KILL, the capability is checked again in the
+ * saved credentials, but the LSM is not asked again (the kernel exports no
+ * way to ask it about another task's credentials outside the uid rules).
+ * A refused kill leaves the process alive and counts in deferred_refused.
+ *
+ * Queueing. Every work is allocated (and charged to the requester) before
+ * the first is queued, and the works are queued with tasklist_lock
+ * read-held, under which no thread can join or leave the group: the walk
+ * reaches every thread and never runs past what was allocated. A work may
+ * run as soon as it is queued, so nothing after the first queueing can
+ * fail: a request either queued at least one work and is armed, or queued
+ * none and is dropped (-EALREADY: every thread is exiting).
+ *
  * Queued task works cannot be cancelled by a module. Cancelling a request
- * marks it, and the works then do nothing when they run. Each queued work
- * holds a module reference, dropped as the callback's last statement, so
- * the module cannot be unloaded while any is queued (rmmod fails with
- * EWOULDBLOCK; resume or kill the targets first, see docs/design.md).
+ * marks it, and the works then do nothing when they run; they stay charged
+ * to the requester until they have run, so cancel and re-arm cannot queue
+ * works without bound. Each queued work holds a module reference, dropped
+ * as the callback's last statement, so the module cannot be unloaded while
+ * any is queued (rmmod fails with EWOULDBLOCK; resume or kill the targets
+ * first, see docs/design.md). A request takes its first module reference
+ * with try_module_get(), so a request racing delete_module() fails with
+ * -ENODEV instead of queueing works that would outlive the module.
  *
  * Lifetime of a request: nr_works counts the queued works plus one arming
- * reference held while works are being queued. The request is on
- * pt_deferred_list (and in PROCTERM_CMD_PENDING) until it is cancelled or
- * its last work has run; it is freed when nr_works drops to zero.
- * pt_deferred_lock (a spinlock: arming may run under a read-held
- * tasklist_lock) protects the list and each request's listed/cancelled
- * flags. The task_work callbacks run in process context.
+ * reference. A request is listed (pt_deferred_xa by id, for PENDING and
+ * CANCEL; pt_deferred_pids by target, so that one target has at most one
+ * single and one tree request) from arming until it is cancelled or freed,
+ * and freed when nr_works drops to zero. pt_deferred_lock (a spinlock) is
+ * taken in process context only, never under tasklist_lock, and protects
+ * the listing and each request's listed/cancelled flags; xa_lock nests
+ * inside it.
  */
 #include <linux/cred.h>
-#include <linux/list.h>
+#include <linux/hashtable.h>
 #include <linux/module.h>
 #include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
@@ -34,16 +61,25 @@
 #include <linux/spinlock.h>
 #include <linux/task_work.h>
 #include <linux/timekeeping.h>
+#include <linux/user_namespace.h>
+#include <linux/xarray.h>
 #include <net/genetlink.h>
 
 #include <linux/procterm.h>
 #include "procterm.h"
 
+struct pt_dwork {
+	struct callback_head cb;
+	struct pt_deferred *d;
+};
+
 struct pt_deferred {
-	struct list_head node;
+	struct hlist_node pid_node;	/* in pt_deferred_pids while listed */
 	atomic_t nr_works;
 	bool listed;
 	bool cancelled;
+	bool via_cap;			/* permitted by CAP_KILL, not by uid */
+	bool admin;
 	u64 id;
 	struct pid *pid;		/* the target (tree root), referenced */
 	u64 start_time;
@@ -51,26 +87,51 @@ struct pt_deferred {
 	bool has_status;
 	u32 status;
 	u64 armed_ns;			/* CLOCK_BOOTTIME */
-	kuid_t requester;
+	const struct cred *cred;	/* the requester's, referenced */
+	struct pt_user *user;		/* charged: this request, its works */
+	/* Works allocated and charged, not yet queued (arming only). */
+	struct pt_dwork **spare;
+	unsigned int nr_spare;
+	unsigned int nr_queued;
 };
 
-struct pt_dwork {
-	struct callback_head cb;
-	struct pt_deferred *d;
-};
-
-static LIST_HEAD(pt_deferred_list);
+static DEFINE_XARRAY(pt_deferred_xa);
+#define PT_PIDS_BITS 8
+static DEFINE_HASHTABLE(pt_deferred_pids, PT_PIDS_BITS);
 static DEFINE_SPINLOCK(pt_deferred_lock);
 static atomic64_t pt_deferred_ids = ATOMIC64_INIT(0);
+
+/* Bounds the re-counting of a thread list or tree that keeps growing. */
+#define PT_ARM_TRIES 8
+
+static void pt_deferred_unlist_locked(struct pt_deferred *d)
+{
+	lockdep_assert_held(&pt_deferred_lock);
+	if (!d->listed)
+		return;
+	hash_del(&d->pid_node);
+	xa_erase(&pt_deferred_xa, d->id);
+	d->listed = false;
+}
 
 static void pt_deferred_unlist(struct pt_deferred *d)
 {
 	spin_lock(&pt_deferred_lock);
-	if (d->listed) {
-		list_del(&d->node);
-		d->listed = false;
-	}
+	pt_deferred_unlist_locked(d);
 	spin_unlock(&pt_deferred_lock);
+}
+
+static void pt_deferred_free_spare(struct pt_deferred *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->nr_spare; i++)
+		kfree(d->spare[i]);
+	if (d->nr_spare)
+		pt_uncharge(d->user, PT_RES_WORKS, d->nr_spare);
+	kvfree(d->spare);
+	d->spare = NULL;
+	d->nr_spare = 0;
 }
 
 static void pt_deferred_put(struct pt_deferred *d)
@@ -78,8 +139,76 @@ static void pt_deferred_put(struct pt_deferred *d)
 	if (!atomic_dec_and_test(&d->nr_works))
 		return;
 	pt_deferred_unlist(d);
+	pt_uncharge(d->user, PT_RES_DEFERRED, 1);
+	pt_user_put(d->user);
+	put_cred(d->cred);
 	put_pid(d->pid);
+	pt_stat_add(PT_STAT_DEFERRED, -1);
 	kfree(d);
+}
+
+/* Is @ancestor @ns or one of its ancestors? */
+static bool pt_userns_within(const struct user_namespace *ancestor,
+			     const struct user_namespace *ns)
+{
+	for (; ns; ns = ns->parent)
+		if (ns == ancestor)
+			return true;
+	return false;
+}
+
+/* kill(2)'s uid rule (kill_ok_by_cred() without the capability). */
+static bool pt_uid_may_kill(const struct cred *cred, const struct cred *tcred)
+{
+	return uid_eq(cred->euid, tcred->suid) ||
+	       uid_eq(cred->euid, tcred->uid) ||
+	       uid_eq(cred->uid, tcred->suid) ||
+	       uid_eq(cred->uid, tcred->uid);
+}
+
+/*
+ * Send the SIGKILL of a firing work to the current group, judged as the
+ * requester's (see the top of this file). tasklist_lock is read-held.
+ */
+static int pt_deferred_send(struct pt_deferred *d)
+{
+	struct pid *pid = task_tgid(current);
+	const struct cred *tcred;
+	sigval_t none = { .sival_int = 0 };
+	bool by_uid, by_cap;
+
+	rcu_read_lock();
+	tcred = __task_cred(current->group_leader);
+	by_uid = pt_uid_may_kill(d->cred, tcred);
+	by_cap = d->via_cap && cap_raised(d->cred->cap_effective, CAP_KILL) &&
+		 pt_userns_within(d->cred->user_ns, tcred->user_ns);
+	rcu_read_unlock();
+
+	if (by_uid)
+		return kill_pid_usb_asyncio(SIGKILL, 0, none, pid, d->cred);
+	if (by_cap)
+		return kill_pid(pid, SIGKILL, 1);
+	return -EPERM;
+}
+
+static void pt_deferred_kill(struct pt_deferred *d)
+{
+	struct pt_status *st = NULL;
+	int ret;
+
+	/* Without memory for the status, still kill: that was asked first. */
+	if (d->has_status)
+		st = pt_status_alloc(GFP_KERNEL_ACCOUNT);
+
+	read_lock(pt_tasklist_lock);
+	ret = pt_deferred_send(d);
+	if (!ret && st && pt_status_publish(st, current->group_leader, d->status))
+		st = NULL;
+	read_unlock(pt_tasklist_lock);
+
+	pt_status_discard(st);
+	if (ret)
+		pt_stat_add(PT_STAT_REFUSED, 1);
 }
 
 static void pt_deferred_fire(struct callback_head *cb)
@@ -89,6 +218,8 @@ static void pt_deferred_fire(struct callback_head *cb)
 	bool fire;
 
 	kfree(w);
+	pt_stat_add(PT_STAT_WORKS, -1);
+	pt_uncharge(d->user, PT_RES_WORKS, 1);
 
 	spin_lock(&pt_deferred_lock);
 	fire = !d->cancelled;
@@ -101,213 +232,314 @@ static void pt_deferred_fire(struct callback_head *cb)
 	 * that death, not this request's status, is what its parent must see.
 	 */
 	if (fire && !(current->flags & PF_EXITING) &&
-	    !fatal_signal_pending(current)) {
-		if (d->has_status)
-			pt_exitstatus_arm(current->group_leader, d->status,
-					  GFP_KERNEL);
-		/* Permission was checked when the request was armed. */
-		kill_pid(task_tgid(current), SIGKILL, 1);
-	}
+	    !fatal_signal_pending(current))
+		pt_deferred_kill(d);
 
 	pt_deferred_put(d);
 	module_put(THIS_MODULE);
 }
 
-struct pt_deferred *pt_deferred_new(const struct pt_target *root,
-				    const struct pt_kill_req *req, gfp_t gfp)
+/*
+ * A new request for @t, charged to the requester and listed, holding a
+ * module reference; or an error with nothing left behind. The caller has
+ * checked permission.
+ */
+static int pt_deferred_new(const struct pt_target *t,
+			   const struct pt_kill_req *req, u32 kind,
+			   struct pt_deferred **dp,
+			   struct netlink_ext_ack *extack)
 {
-	struct pt_deferred *d;
+	const struct cred *cred = current_cred();
+	struct pt_deferred *d, *o;
+	bool dup = false;
+	int ret;
 
-	d = kzalloc(sizeof(*d), gfp);
+	if (!try_module_get(THIS_MODULE)) {
+		NL_SET_ERR_MSG_MOD(extack, "procterm is being unloaded");
+		return -ENODEV;
+	}
+	ret = -ENOMEM;
+	d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
 	if (!d)
-		return NULL;
+		goto err_module;
+	d->user = pt_user_get(cred->uid);
+	if (!d->user)
+		goto err_free;
+	ret = pt_charge(d->user, PT_RES_DEFERRED, 1, req->admin, extack);
+	if (ret)
+		goto err_user;
+
 	atomic_set(&d->nr_works, 1);
 	d->id = atomic64_inc_return(&pt_deferred_ids);
-	d->pid = get_pid(root->pid);
-	d->start_time = root->start_time;
-	d->flags = req->flags & (PROCTERM_F_DEFERRED | PROCTERM_F_TREE);
+	d->pid = get_pid(t->pid);
+	d->start_time = t->start_time;
+	d->flags = kind;
 	d->has_status = req->has_status;
 	d->status = req->status;
+	d->admin = req->admin;
 	d->armed_ns = ktime_get_boottime_ns();
-	d->requester = current_uid();
+	d->cred = get_cred(cred);
+	rcu_read_lock();
+	d->via_cap = !pt_uid_may_kill(cred, __task_cred(t->task));
+	rcu_read_unlock();
+
+	/* Reserve the id's slot first: storing may allocate. */
+	ret = xa_reserve(&pt_deferred_xa, d->id, GFP_KERNEL_ACCOUNT);
+	if (ret)
+		goto err_charged;
 
 	spin_lock(&pt_deferred_lock);
-	list_add_tail(&d->node, &pt_deferred_list);
-	d->listed = true;
+	hash_for_each_possible(pt_deferred_pids, o, pid_node, (unsigned long)d->pid) {
+		if (o->pid == d->pid && o->flags == d->flags) {
+			dup = true;
+			break;
+		}
+	}
+	if (!dup) {
+		hash_add(pt_deferred_pids, &d->pid_node, (unsigned long)d->pid);
+		xa_store(&pt_deferred_xa, d->id, d, GFP_NOWAIT);
+		d->listed = true;
+	}
 	spin_unlock(&pt_deferred_lock);
-	return d;
+	if (dup) {
+		xa_release(&pt_deferred_xa, d->id);
+		if (kind & PROCTERM_F_TREE)
+			NL_SET_ERR_MSG_MOD(extack,
+					   "a deferred tree request is already armed for this process");
+		else
+			NL_SET_ERR_MSG_MOD(extack,
+					   "a deferred request is already armed for this process");
+		ret = -EALREADY;
+		goto err_charged;
+	}
+	pt_stat_add(PT_STAT_DEFERRED, 1);
+	*dp = d;
+	return 0;
+
+err_charged:
+	put_cred(d->cred);
+	put_pid(d->pid);
+	pt_uncharge(d->user, PT_RES_DEFERRED, 1);
+err_user:
+	pt_user_put(d->user);
+err_free:
+	kfree(d);
+err_module:
+	module_put(THIS_MODULE);
+	return ret;
 }
 
 /*
- * Queue a work on every thread of @leader's group. Returns the number
- * queued or -ENOMEM. With GFP_ATOMIC the caller holds tasklist_lock for
- * reading, so the thread list cannot grow under us; with GFP_KERNEL it may,
- * and the loop sizes its allocation again.
+ * Have at least @nr works allocated and charged, ready to be queued.
+ * Process context, no lock held.
  */
-int pt_deferred_queue(struct pt_deferred *d, struct task_struct *leader,
-		      gfp_t gfp)
+int pt_deferred_reserve(struct pt_deferred *d, unsigned int nr,
+			struct netlink_ext_ack *extack)
 {
-	struct pt_dwork **works;
-	struct task_struct *t;
-	int nr, want, used, queued = 0, i;
+	struct pt_dwork **spare;
+	unsigned int add, i;
+	int ret;
 
-	want = get_nr_threads(leader) + 1;
-again:
-	works = kcalloc(want, sizeof(*works), gfp);
-	if (!works)
+	if (nr <= d->nr_spare)
+		return 0;
+	add = nr - d->nr_spare;
+	ret = pt_charge(d->user, PT_RES_WORKS, add, d->admin, extack);
+	if (ret)
+		return ret;
+	spare = kvmalloc_array(nr, sizeof(*spare), GFP_KERNEL_ACCOUNT);
+	if (!spare)
+		goto nomem;
+	if (d->nr_spare)
+		memcpy(spare, d->spare, d->nr_spare * sizeof(*spare));
+	for (i = d->nr_spare; i < nr; i++) {
+		spare[i] = kmalloc(sizeof(*spare[i]), GFP_KERNEL_ACCOUNT);
+		if (!spare[i])
+			break;
+		init_task_work(&spare[i]->cb, pt_deferred_fire);
+		spare[i]->d = d;
+	}
+	kvfree(d->spare);
+	d->spare = spare;
+	if (i < nr) {
+		/* Keep what was allocated; its charge stays with it. */
+		pt_uncharge(d->user, PT_RES_WORKS, nr - i);
+		d->nr_spare = i;
+		NL_SET_ERR_MSG_MOD(extack, "out of memory; nothing was armed");
 		return -ENOMEM;
-	for (i = 0; i < want; i++) {
-		works[i] = kmalloc(sizeof(*works[i]), gfp);
-		if (!works[i])
-			goto nomem;
-		init_task_work(&works[i]->cb, pt_deferred_fire);
-		works[i]->d = d;
 	}
+	d->nr_spare = nr;
+	return 0;
 
-	rcu_read_lock();
-	nr = 0;
-	for_each_thread(leader, t)
-		nr++;
-	if (nr > want) {
-		rcu_read_unlock();
-		for (i = 0; i < want; i++)
-			kfree(works[i]);
-		kfree(works);
-		want = nr + 4;
-		goto again;
-	}
-	used = 0;
+nomem:
+	pt_uncharge(d->user, PT_RES_WORKS, add);
+	NL_SET_ERR_MSG_MOD(extack, "out of memory; nothing was armed");
+	return -ENOMEM;
+}
+
+unsigned int pt_deferred_reserved(const struct pt_deferred *d)
+{
+	return d->nr_spare;
+}
+
+/*
+ * Queue a work on every thread of @leader's group, from the reserve, with
+ * tasklist_lock read-held (the thread list cannot change). The caller made
+ * sure the reserve holds get_nr_threads(@leader) works. Returns how many
+ * were queued; a thread past exit_task_work() refuses its work.
+ */
+unsigned int pt_deferred_queue_locked(struct pt_deferred *d,
+				      struct task_struct *leader)
+{
+	struct task_struct *t;
+	unsigned int queued = 0;
+
+	lockdep_assert_held(pt_tasklist_lock);
+
 	for_each_thread(leader, t) {
-		struct pt_dwork *w = works[used];
+		struct pt_dwork *w;
 
+		if (WARN_ON_ONCE(!d->nr_spare))
+			break;
+		w = d->spare[d->nr_spare - 1];
 		/* Pairs with module_put() at the end of pt_deferred_fire(). */
 		__module_get(THIS_MODULE);
 		atomic_inc(&d->nr_works);
 		if (task_work_add(t, &w->cb, TWA_RESUME)) {
-			/* The thread is past exit_task_work(). */
 			atomic_dec(&d->nr_works);
 			module_put(THIS_MODULE);
 			continue;
 		}
-		used++;
+		/* Queued: the work and its charge now belong to the callback. */
+		d->nr_spare--;
+		pt_stat_add(PT_STAT_WORKS, 1);
 		queued++;
 	}
-	rcu_read_unlock();
-
-	for (i = used; i < want; i++)
-		kfree(works[i]);
-	kfree(works);
+	d->nr_queued += queued;
 	return queued;
-
-nomem:
-	while (i--)
-		kfree(works[i]);
-	kfree(works);
-	return -ENOMEM;
 }
 
-/* Drop the arming reference; -EALREADY if no work could be queued. */
-int pt_deferred_commit(struct pt_deferred *d, u64 *id)
+/*
+ * End arming: free the unused reserve and drop the arming references.
+ * -EALREADY (and the request is gone) if no work was queued.
+ */
+int pt_deferred_finish(struct pt_deferred *d, u64 *id)
 {
-	bool armed = atomic_read(&d->nr_works) > 1;
+	bool armed = d->nr_queued;
 
-	*id = d->id;
+	pt_deferred_free_spare(d);
+	if (armed)
+		*id = d->id;
+	else
+		pt_deferred_unlist(d);
 	pt_deferred_put(d);
+	module_put(THIS_MODULE);
 	return armed ? 0 : -EALREADY;
 }
 
-/* Give up on a request being armed: queued works become no-ops. */
-void pt_deferred_abort(struct pt_deferred *d)
+/* Give up on a request before any work was queued. */
+static void pt_deferred_abort(struct pt_deferred *d)
 {
-	spin_lock(&pt_deferred_lock);
-	d->cancelled = true;
-	spin_unlock(&pt_deferred_lock);
-	pt_deferred_unlist(d);
-	pt_deferred_put(d);
+	WARN_ON_ONCE(d->nr_queued);
+	pt_deferred_finish(d, &d->id);
 }
 
-static bool pt_deferred_armed_for(struct pid *pid)
+int pt_deferred_tree_begin(const struct pt_target *root,
+			   const struct pt_kill_req *req,
+			   struct pt_deferred **dp,
+			   struct netlink_ext_ack *extack)
 {
-	struct pt_deferred *d;
-	bool found = false;
+	return pt_deferred_new(root, req, PROCTERM_F_DEFERRED | PROCTERM_F_TREE,
+			       dp, extack);
+}
 
-	spin_lock(&pt_deferred_lock);
-	list_for_each_entry(d, &pt_deferred_list, node) {
-		if (d->pid == pid && !(d->flags & PROCTERM_F_TREE)) {
-			found = true;
-			break;
-		}
-	}
-	spin_unlock(&pt_deferred_lock);
-	return found;
+void pt_deferred_tree_abort(struct pt_deferred *d)
+{
+	pt_deferred_abort(d);
 }
 
 int pt_deferred_arm(const struct pt_target *t, const struct pt_kill_req *req,
 		    u64 *id, struct netlink_ext_ack *extack)
 {
+	struct task_struct *leader;
 	struct pt_deferred *d;
-	int ret;
+	unsigned int want;
+	int ret, tries;
 
-	/* Signal 0: kill(2)'s permission check, nothing delivered. */
-	ret = kill_pid(t->pid, 0, 0);
-	if (ret == -EPERM)
-		NL_SET_ERR_MSG_MOD(extack, "not permitted to kill this process");
-	else if (ret)
-		NL_SET_ERR_MSG_MOD(extack, "no such process");
-	if (ret)
-		return ret;
+	if (!pt_tasklist_lock) {
+		NL_SET_ERR_MSG_MOD(extack, "deferred termination is unavailable on this kernel");
+		return -EOPNOTSUPP;
+	}
 	if (req->has_status && !pt_exitstatus_available()) {
 		NL_SET_ERR_MSG_MOD(extack, "exit status rewriting is unavailable on this kernel");
 		return -EOPNOTSUPP;
 	}
-	if (pt_deferred_armed_for(t->pid)) {
-		NL_SET_ERR_MSG_MOD(extack, "a deferred request is already armed for this process");
-		return -EALREADY;
-	}
+	ret = pt_perm_check(t->pid, extack);
+	if (ret)
+		return ret;
 
-	d = pt_deferred_new(t, req, GFP_KERNEL);
-	if (!d)
-		return -ENOMEM;
-	ret = pt_deferred_queue(d, t->task, GFP_KERNEL);
-	if (ret < 0) {
+	ret = pt_deferred_new(t, req, PROCTERM_F_DEFERRED, &d, extack);
+	if (ret)
+		return ret;
+
+	want = get_nr_threads(t->task) + 1;
+	for (tries = 0; tries < PT_ARM_TRIES; tries++) {
+		ret = pt_deferred_reserve(d, want, extack);
+		if (ret)
+			break;
+		read_lock(pt_tasklist_lock);
+		/* The leader now: a de_thread() may have replaced it. */
+		leader = pid_task(t->pid, PIDTYPE_TGID);
+		want = leader ? get_nr_threads(leader) : 0;
+		if (leader && want <= pt_deferred_reserved(d))
+			pt_deferred_queue_locked(d, leader);
+		read_unlock(pt_tasklist_lock);
+		if (!leader || d->nr_queued || want <= pt_deferred_reserved(d))
+			break;
+		/* Threads were created meanwhile: allocate for them, again. */
+		want += want / 4 + 4;
+	}
+	if (ret) {
 		pt_deferred_abort(d);
 		return ret;
 	}
-	ret = pt_deferred_commit(d, id);
+	if (tries == PT_ARM_TRIES) {
+		pt_deferred_abort(d);
+		NL_SET_ERR_MSG_MOD(extack, "the process keeps creating threads; nothing was armed");
+		return -EAGAIN;
+	}
+	ret = pt_deferred_finish(d, id);
 	if (ret)
 		NL_SET_ERR_MSG_MOD(extack, "process is already exiting");
 	return ret;
 }
 
-/* @admin: capable(CAP_KILL), evaluated by the caller outside the lock. */
-static bool pt_deferred_may_manage(const struct pt_deferred *d, bool admin)
+static bool pt_deferred_may_manage(const struct pt_deferred *d, kuid_t uid,
+				   bool admin)
 {
-	return admin || uid_eq(d->requester, current_uid());
+	return admin || uid_eq(d->cred->uid, uid);
 }
 
-int pt_deferred_cancel(u64 id, struct netlink_ext_ack *extack)
+/* @admin: CAP_KILL, as the netlink request's sender and socket have it. */
+int pt_deferred_cancel(u64 id, bool admin, struct netlink_ext_ack *extack)
 {
-	bool admin = capable(CAP_KILL);
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	kuid_t uid = current_uid();
 	struct pt_deferred *d;
 	int ret = -ENOENT;
 
+	if (id > ULONG_MAX)
+		goto out;
 	spin_lock(&pt_deferred_lock);
-	list_for_each_entry(d, &pt_deferred_list, node) {
-		if (d->id != id)
-			continue;
-		if (!pid_nr_ns(d->pid, task_active_pid_ns(current)))
-			break;
-		/* Another user's request does not exist for this caller. */
-		if (!pt_deferred_may_manage(d, admin))
-			break;
+	d = xa_load(&pt_deferred_xa, id);
+	/* Another user's request, or one outside our PID namespace, does not exist. */
+	if (d && d->listed && pid_nr_ns(d->pid, ns) &&
+	    pt_deferred_may_manage(d, uid, admin)) {
 		d->cancelled = true;
-		list_del(&d->node);
-		d->listed = false;
+		pt_deferred_unlist_locked(d);
 		ret = 0;
-		break;
 	}
 	spin_unlock(&pt_deferred_lock);
-
+out:
 	if (ret == -ENOENT)
 		NL_SET_ERR_MSG_MOD(extack, "no such deferred request");
 	return ret;
@@ -321,10 +553,23 @@ struct pt_pending_row {
 	bool has_status;
 	u32 status;
 	u64 armed_ns;
-	uid_t uid;
+	kuid_t uid;
+};
+
+/*
+ * What a pending dump captured at its start, so that a continuation run by
+ * whoever reads the socket next sees the same rows.
+ */
+struct pt_pending_ctx {
+	unsigned long next_id;
+	struct pid_namespace *ns;
+	struct user_namespace *uns;
+	kuid_t uid;
+	bool admin;
 };
 
 static int pt_pending_fill(struct sk_buff *skb, struct netlink_callback *cb,
+			   const struct pt_pending_ctx *ctx,
 			   const struct pt_pending_row *r)
 {
 	void *hdr;
@@ -341,7 +586,8 @@ static int pt_pending_fill(struct sk_buff *skb, struct netlink_callback *cb,
 	    (r->has_status &&
 	     nla_put_u32(skb, PROCTERM_A_EXIT_STATUS, r->status)) ||
 	    pt_put_u64(skb, PROCTERM_A_ARMED_NS, r->armed_ns) ||
-	    nla_put_u32(skb, PROCTERM_A_REQUESTER_UID, r->uid)) {
+	    nla_put_u32(skb, PROCTERM_A_REQUESTER_UID,
+			from_kuid_munged(ctx->uns, r->uid))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -349,30 +595,57 @@ static int pt_pending_fill(struct sk_buff *skb, struct netlink_callback *cb,
 	return 0;
 }
 
+int pt_deferred_dump_start(struct netlink_callback *cb)
+{
+	struct pt_pending_ctx *ctx;
+
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->next_id = 1;
+	ctx->ns = get_pid_ns(task_active_pid_ns(current));
+	ctx->uns = get_user_ns(current_user_ns());
+	ctx->uid = current_uid();
+	ctx->admin = netlink_capable(cb->skb, CAP_KILL);
+	cb->args[0] = (long)ctx;
+	return 0;
+}
+
+int pt_deferred_dump_done(struct netlink_callback *cb)
+{
+	struct pt_pending_ctx *ctx = (struct pt_pending_ctx *)cb->args[0];
+
+	if (ctx) {
+		put_user_ns(ctx->uns);
+		put_pid_ns(ctx->ns);
+		kfree(ctx);
+	}
+	return 0;
+}
+
 /*
- * Dump cursor: cb->args[0] is the last request id sent. Ids only grow and
- * the list is in id order, so a resumed dump neither repeats nor skips a
- * request that stayed armed. Rows are copied under the lock and sent
- * after it is dropped, one at a time.
+ * The dump walks the listed requests in id order from the cursor
+ * (ctx->next_id); ids only grow, so a resumed dump neither repeats nor
+ * skips a request that stayed armed. Each row costs one xarray lookup
+ * under the lock, and is sent after the lock is dropped.
  */
 int pt_deferred_dump(struct sk_buff *skb, struct netlink_callback *cb)
 {
-	struct pid_namespace *ns = task_active_pid_ns(current);
-	struct user_namespace *uns = current_user_ns();
-	bool admin = capable(CAP_KILL);
+	struct pt_pending_ctx *ctx = (struct pt_pending_ctx *)cb->args[0];
 	struct pt_pending_row r;
 	struct pt_deferred *d;
+	unsigned long index;
 	bool found;
 	int ret;
 
 	for (;;) {
 		found = false;
+		index = ctx->next_id;
 		spin_lock(&pt_deferred_lock);
-		list_for_each_entry(d, &pt_deferred_list, node) {
-			if (d->id <= cb->args[0] || d->cancelled)
-				continue;
-			r.nr = pid_nr_ns(d->pid, ns);
-			if (!r.nr || !pt_deferred_may_manage(d, admin))
+		xa_for_each_start(&pt_deferred_xa, index, d, ctx->next_id) {
+			r.nr = pid_nr_ns(d->pid, ctx->ns);
+			if (d->cancelled || !r.nr ||
+			    !pt_deferred_may_manage(d, ctx->uid, ctx->admin))
 				continue;
 			r.id = d->id;
 			r.start_time = d->start_time;
@@ -380,7 +653,7 @@ int pt_deferred_dump(struct sk_buff *skb, struct netlink_callback *cb)
 			r.has_status = d->has_status;
 			r.status = d->status;
 			r.armed_ns = d->armed_ns;
-			r.uid = from_kuid_munged(uns, d->requester);
+			r.uid = d->cred->uid;
 			found = true;
 			break;
 		}
@@ -388,10 +661,10 @@ int pt_deferred_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		if (!found)
 			return skb->len;
 
-		ret = pt_pending_fill(skb, cb, &r);
+		ret = pt_pending_fill(skb, cb, ctx, &r);
 		if (ret)
 			return skb->len ? skb->len : ret;
-		cb->args[0] = r.id;
+		ctx->next_id = r.id + 1;
 	}
 }
 
@@ -401,5 +674,5 @@ void pt_deferred_exit(void)
 	 * Nothing to do: every request with a queued work pins the module,
 	 * so by now all of them have been freed.
 	 */
-	WARN_ON(!list_empty(&pt_deferred_list));
+	WARN_ON(!xa_empty(&pt_deferred_xa));
 }

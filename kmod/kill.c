@@ -7,41 +7,75 @@
  * check_kill_permission() and the LSM hooks judge it exactly as they judge
  * kill(2). A group-directed signal also reaches the other threads when the
  * leader has already exited with pthread_exit().
+ *
+ * With an exit status, the SIGKILL is sent and the status published with
+ * tasklist_lock read-held (see exitstatus.c): the status exists only if
+ * the kill was permitted, and before the parent can reap the group.
  */
 #include <linux/sched/signal.h>
 
 #include "procterm.h"
 
-int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
-		struct netlink_ext_ack *extack)
+static void pt_kill_errmsg(int ret, struct netlink_ext_ack *extack)
 {
-	int ret;
-
-	if (req->has_status) {
-		ret = pt_exitstatus_arm(t->task, req->status, GFP_KERNEL);
-		if (ret == -EOPNOTSUPP) {
-			NL_SET_ERR_MSG_MOD(extack,
-					   "exit status rewriting is unavailable on this kernel");
-			return ret;
-		}
-		if (ret == -EALREADY) {
-			NL_SET_ERR_MSG_MOD(extack,
-					   "process is already being terminated with a status");
-			return ret;
-		}
-		if (ret)
-			return ret;
-	}
-
-	ret = kill_pid(t->pid, SIGKILL, 0);
-	if (!ret)
-		return 0;
-
-	if (req->has_status)
-		pt_exitstatus_disarm(t->task);
 	if (ret == -EPERM)
 		NL_SET_ERR_MSG_MOD(extack, "not permitted to kill this process");
 	else if (ret == -ESRCH)
 		NL_SET_ERR_MSG_MOD(extack, "no such process");
+}
+
+/*
+ * kill(2)'s verdict for signal 0, which is SIGKILL's for the uid rules and
+ * CAP_KILL (an LSM may tell the two apart; see deferred.c and tree.c).
+ */
+int pt_perm_check(struct pid *pid, struct netlink_ext_ack *extack)
+{
+	int ret = kill_pid(pid, 0, 0);
+
+	pt_kill_errmsg(ret, extack);
+	return ret;
+}
+
+int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
+		struct netlink_ext_ack *extack)
+{
+	struct task_struct *leader;
+	struct pt_status *st;
+	bool published;
+	int ret;
+
+	if (!req->has_status) {
+		ret = kill_pid(t->pid, SIGKILL, 0);
+		pt_kill_errmsg(ret, extack);
+		return ret;
+	}
+
+	if (!pt_exitstatus_available()) {
+		NL_SET_ERR_MSG_MOD(extack, "exit status rewriting is unavailable on this kernel");
+		return -EOPNOTSUPP;
+	}
+	st = pt_status_alloc(GFP_KERNEL_ACCOUNT);
+	if (!st)
+		return -ENOMEM;
+
+	published = false;
+	read_lock(pt_tasklist_lock);
+	ret = kill_pid(t->pid, SIGKILL, 0);
+	if (!ret) {
+		/* The leader now: an exec in another thread may have replaced it. */
+		leader = pid_task(t->pid, PIDTYPE_TGID);
+		published = leader && pt_status_publish(st, leader, req->status);
+	}
+	read_unlock(pt_tasklist_lock);
+
+	if (!published)
+		pt_status_discard(st);
+	if (!ret && !published) {
+		/* Killed, but another request's status is what the parent sees. */
+		NL_SET_ERR_MSG_MOD(extack,
+				   "process is already being terminated with another status");
+		return -EALREADY;
+	}
+	pt_kill_errmsg(ret, extack);
 	return ret;
 }

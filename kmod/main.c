@@ -2,10 +2,11 @@
 /*
  * procterm: terminate processes from the kernel.
  *
- * Initialisation only. ORDER: the exit-status tracepoint must be in place
- * before the first request can arrive (waiters and deferred requests need
- * no set-up), so the generic netlink family is registered last and
- * unregistered first.
+ * Initialisation only. ORDER: the counters first and last (everything
+ * charges them); tasklist_lock is looked up before the exit-status probe
+ * is registered; the waiters' pernet hook and the probe must be in place
+ * before the first request can arrive, so the generic netlink family is
+ * registered last and unregistered first.
  */
 #include <linux/module.h>
 #include <linux/rcupdate.h>
@@ -18,15 +19,27 @@ static int __init procterm_init(void)
 {
 	int ret;
 
+	ret = pt_limits_init();
+	if (ret)
+		return ret;
+
+	/* Before the exit-status probe: publishing a status needs the lock. */
+	ret = pt_tree_init();
+	if (ret)
+		pr_warn("tasklist_lock not found (%d): whole-tree kill, deferred termination and exit statuses unavailable\n",
+			ret);
+
 	ret = pt_exitstatus_init();
 	if (ret) {
 		pr_warn("exit status tracking unavailable (%d)\n", ret);
 		/* Not fatal: requests needing it get -EOPNOTSUPP. */
 	}
 
-	ret = pt_tree_init();
-	if (ret)
-		pr_warn("whole-tree kill unavailable (%d)\n", ret);
+	ret = pt_waiter_init();
+	if (ret) {
+		pr_warn("cannot register the waiters' namespace hook (%d)\n", ret);
+		goto err_waiter;
+	}
 
 	ret = pt_genl_register();
 	if (ret) {
@@ -38,7 +51,10 @@ static int __init procterm_init(void)
 	return 0;
 
 err_genl:
+	pt_waiter_exit();
+err_waiter:
 	pt_exitstatus_exit();
+	pt_limits_exit();
 	return ret;
 }
 
@@ -53,6 +69,7 @@ static void __exit procterm_exit(void)
 	 * left; wait until every task that ran one has left its text.
 	 */
 	synchronize_rcu_tasks();
+	pt_limits_exit();
 	pr_info("unloaded\n");
 }
 

@@ -6,9 +6,11 @@
  * not use is rejected by the core with an extack message. Rules that span
  * attributes live in pt_kill_precheck(). Permission: no command is
  * privileged as such; a kill is judged by kill(2)'s rules in the
- * requester's context, address requests need CAP_SYS_ADMIN in the initial
- * user namespace, and pending requests are shown to and cancelled by their
- * requester (or CAP_KILL).
+ * requester's context, address requests need CAP_SYS_ADMIN and CAP_SYSLOG
+ * in the initial user namespace, and pending requests are shown to and
+ * cancelled by their requester (or CAP_KILL). What a request leaves behind
+ * is charged to its requester (limits.c), and dumps capture the
+ * requester's namespaces and rights in .start.
  *
  * The family is parallel_ops: handlers do not rely on genl_mutex, and
  * nothing here sleeps for long (waiting is done by waiter.c).
@@ -90,7 +92,7 @@ static int pt_resolve(struct sk_buff *skb, struct genl_info *info,
 	if (tb[PROCTERM_A_TASK_ADDR]) {
 		if (!pt_may_see_addresses(skb)) {
 			NL_SET_ERR_MSG_MOD(info->extack,
-					   "address requests need CAP_SYS_ADMIN and kptr_restrict permitting");
+					   "address requests need CAP_SYS_ADMIN, CAP_SYSLOG and kptr_restrict permitting");
 			return -EPERM;
 		}
 		return pt_target_from_addr(nla_get_u64(tb[PROCTERM_A_TASK_ADDR]),
@@ -131,6 +133,7 @@ static int pt_kill_reply(struct genl_info *info, const struct pt_target *t,
 static int pt_nl_kill(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **tb = info->attrs;
+	struct pt_waiter *w = NULL;
 	struct pt_kill_req req = {};
 	struct pt_target t;
 	u32 count = 1;
@@ -146,6 +149,7 @@ static int pt_nl_kill(struct sk_buff *skb, struct genl_info *info)
 		req.has_status = true;
 		req.status = nla_get_u32(tb[PROCTERM_A_EXIT_STATUS]);
 	}
+	req.admin = netlink_capable(skb, CAP_SYS_ADMIN);
 
 	ret = pt_resolve(skb, info, &t);
 	if (ret)
@@ -154,6 +158,16 @@ static int pt_nl_kill(struct sk_buff *skb, struct genl_info *info)
 				req.flags & PROCTERM_F_TREE, info->extack);
 	if (ret)
 		goto out;
+
+	/* Reserved (and charged) before the kill, published only after it. */
+	if (req.flags & PROCTERM_F_WAIT) {
+		w = pt_waiter_prepare(req.admin, info->extack);
+		if (IS_ERR(w)) {
+			ret = PTR_ERR(w);
+			w = NULL;
+			goto out;
+		}
+	}
 
 	if (req.flags & PROCTERM_F_TREE)
 		ret = pt_tree_kill(&t, &req, &count, &id, info->extack);
@@ -164,23 +178,19 @@ static int pt_nl_kill(struct sk_buff *skb, struct genl_info *info)
 	if (ret)
 		goto out;
 
-	/*
-	 * After the kill: a waiter for a request that failed must not exist.
-	 * A target that died meanwhile (even the requester itself) is caught
-	 * by pt_waiter_add()'s own check.
-	 */
-	if (req.flags & PROCTERM_F_WAIT) {
-		ret = pt_waiter_add(info, &t);
-		if (ret == -EBUSY)
-			NL_SET_ERR_MSG_MOD(info->extack,
-					   "terminated, but cannot wait: too many waiters");
-		else if (ret)
-			NL_SET_ERR_MSG_MOD(info->extack, "terminated, but cannot wait");
-		if (ret)
-			goto out;
-	}
 	ret = pt_kill_reply(info, &t, &req, count, id);
+	/*
+	 * The reply goes first, so the wait status always follows it. A
+	 * target that died meanwhile (even the requester itself) is caught
+	 * by pt_waiter_publish()'s own check.
+	 */
+	if (!ret && w) {
+		pt_waiter_publish(w, info, &t);
+		w = NULL;
+	}
 out:
+	if (w)
+		pt_waiter_discard(w);
 	pt_target_put(&t);
 	return ret;
 }
@@ -204,8 +214,9 @@ static int pt_nl_list_doit(struct sk_buff *skb, struct genl_info *info)
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = pt_list_fill(msg, t.task, ns, pt_may_see_addresses(skb),
-			   info->snd_portid, info->snd_seq, 0);
+	ret = pt_list_fill(msg, t.task, ns, current_user_ns(),
+			   pt_may_see_addresses(skb), info->snd_portid,
+			   info->snd_seq, 0);
 	if (ret) {
 		if (ret == -ESRCH)
 			NL_SET_ERR_MSG_MOD(info->extack, "no such process");
@@ -223,7 +234,7 @@ static int pt_nl_cancel(struct sk_buff *skb, struct genl_info *info)
 	if (GENL_REQ_ATTR_CHECK(info, PROCTERM_A_REQUEST_ID))
 		return -EINVAL;
 	return pt_deferred_cancel(nla_get_u64(info->attrs[PROCTERM_A_REQUEST_ID]),
-				  info->extack);
+				  netlink_capable(skb, CAP_KILL), info->extack);
 }
 
 static const struct genl_ops pt_genl_ops[] = {
@@ -236,13 +247,17 @@ static const struct genl_ops pt_genl_ops[] = {
 	{
 		.cmd = PROCTERM_CMD_LIST,
 		.doit = pt_nl_list_doit,
+		.start = pt_list_dump_start,
 		.dumpit = pt_list_dump,
+		.done = pt_list_dump_done,
 		.policy = pt_list_policy,
 		.maxattr = PROCTERM_A_MAX,
 	},
 	{
 		.cmd = PROCTERM_CMD_PENDING,
+		.start = pt_deferred_dump_start,
 		.dumpit = pt_deferred_dump,
+		.done = pt_deferred_dump_done,
 		.policy = pt_pending_policy,
 		.maxattr = PROCTERM_A_MAX,
 	},

@@ -14,6 +14,8 @@
 #include <linux/pid_namespace.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/user_namespace.h>
 #include <net/genetlink.h>
 
 #include <linux/procterm.h>
@@ -22,30 +24,33 @@
 
 /*
  * One row. Everything that changes when the process is reaped is read in
- * one RCU section, and a process reaped since it was found is skipped
+ * one RCU section, under the pid_alive() guard that /proc uses before it
+ * follows ->real_parent, and a process reaped since it was found is skipped
  * (-ESRCH) rather than listed with PID 0.
  */
 int pt_list_fill(struct sk_buff *skb, struct task_struct *task,
-		 struct pid_namespace *ns, bool show_addr,
-		 u32 portid, u32 seq, int flags)
+		 struct pid_namespace *ns, struct user_namespace *uns,
+		 bool show_addr, u32 portid, u32 seq, int flags)
 {
 	char comm[TASK_COMM_LEN];
-	pid_t nr, ppid;
-	int threads;
+	pid_t nr = 0, ppid = 0;
+	int threads = 0;
 	kuid_t uid;
-	char state;
+	char state = 0;
 	void *hdr;
 
 	rcu_read_lock();
-	nr = pid_alive(task) ? task_tgid_nr_ns(task, ns) : 0;
-	ppid = task_tgid_nr_ns(rcu_dereference(task->real_parent), ns);
-	uid = task_euid(task);
-	state = task_state_to_char(task);
-	threads = get_nr_threads(task);
+	if (pid_alive(task)) {
+		nr = task_tgid_nr_ns(task, ns);
+		ppid = task_tgid_nr_ns(rcu_dereference(task->real_parent), ns);
+		uid = task_euid(task);
+		state = task_state_to_char(task);
+		threads = get_nr_threads(task);
+	}
 	rcu_read_unlock();
 	if (!nr)
 		return -ESRCH;
-	__get_task_comm(comm, sizeof(comm), task);
+	get_task_comm(comm, task);
 
 	hdr = pt_genlmsg_put(skb, portid, seq, flags, PROCTERM_CMD_LIST);
 	if (!hdr)
@@ -57,8 +62,7 @@ int pt_list_fill(struct sk_buff *skb, struct task_struct *task,
 		       show_addr ? (unsigned long)task : 0) ||
 	    nla_put_u8(skb, PROCTERM_A_STATE, state) ||
 	    nla_put_u32(skb, PROCTERM_A_THREADS, threads) ||
-	    nla_put_u32(skb, PROCTERM_A_UID,
-			from_kuid_munged(current_user_ns(), uid)) ||
+	    nla_put_u32(skb, PROCTERM_A_UID, from_kuid_munged(uns, uid)) ||
 	    nla_put_string(skb, PROCTERM_A_COMM, comm)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -87,13 +91,22 @@ static struct task_struct *pt_next_process(struct pid_namespace *ns, pid_t *nr)
 	return task;
 }
 
-int pt_list_dump(struct sk_buff *skb, struct netlink_callback *cb)
+/*
+ * What a list dump captured at its start: the namespaces it lists in and
+ * whether it may show addresses, so that every continuation (run by
+ * whoever reads the socket) answers as the first part did.
+ */
+struct pt_list_ctx {
+	pid_t next;
+	bool show_addr;
+	struct pid_namespace *ns;
+	struct user_namespace *uns;
+};
+
+int pt_list_dump_start(struct netlink_callback *cb)
 {
 	struct nlattr **attrs = pt_dump_attrs(cb);
-	struct pid_namespace *ns = task_active_pid_ns(current);
-	struct task_struct *task;
-	pid_t nr = max_t(long, cb->args[0], 1);
-	int ret = 0;
+	struct pt_list_ctx *ctx;
 
 	/* The dump shares the doit's policy; a PID selects the doit. */
 	if (attrs[PROCTERM_A_PID]) {
@@ -101,13 +114,38 @@ int pt_list_dump(struct sk_buff *skb, struct netlink_callback *cb)
 				    "a dump lists every process; ask for one PID without NLM_F_DUMP");
 		return -EINVAL;
 	}
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);
+	if (!ctx)
+		return -ENOMEM;
+	ctx->next = 1;
+	ctx->show_addr = pt_may_see_addresses(cb->skb);
+	ctx->ns = get_pid_ns(task_active_pid_ns(current));
+	ctx->uns = get_user_ns(current_user_ns());
+	cb->args[0] = (long)ctx;
+	return 0;
+}
 
-	/* args[1]: 0 = not yet decided, else 1 + may see addresses. */
-	if (!cb->args[1])
-		cb->args[1] = 1 + pt_may_see_addresses(cb->skb);
+int pt_list_dump_done(struct netlink_callback *cb)
+{
+	struct pt_list_ctx *ctx = (struct pt_list_ctx *)cb->args[0];
 
-	while ((task = pt_next_process(ns, &nr))) {
-		ret = pt_list_fill(skb, task, ns, cb->args[1] == 2,
+	if (ctx) {
+		put_user_ns(ctx->uns);
+		put_pid_ns(ctx->ns);
+		kfree(ctx);
+	}
+	return 0;
+}
+
+int pt_list_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct pt_list_ctx *ctx = (struct pt_list_ctx *)cb->args[0];
+	struct task_struct *task;
+	pid_t nr = ctx->next;
+	int ret = 0;
+
+	while ((task = pt_next_process(ctx->ns, &nr))) {
+		ret = pt_list_fill(skb, task, ctx->ns, ctx->uns, ctx->show_addr,
 				   NETLINK_CB(cb->skb).portid,
 				   cb->nlh->nlmsg_seq, NLM_F_MULTI);
 		put_task_struct(task);
@@ -116,7 +154,7 @@ int pt_list_dump(struct sk_buff *skb, struct netlink_callback *cb)
 		ret = 0;
 		nr++;
 	}
-	cb->args[0] = nr;
+	ctx->next = nr;
 	if (ret && !skb->len)
 		return ret;
 	return skb->len;

@@ -6,7 +6,7 @@
  * (resolve PID, handle or address to a referenced thread-group leader) ->
  * kill.c, deferred.c or tree.c (terminate) -> exitstatus.c (rewrite the exit
  * status as the threads exit) and waiter.c (tell the requester when the
- * process is dead).
+ * process is dead). limits.c charges what a request keeps to its requester.
  */
 #ifndef _PROCTERM_H
 #define _PROCTERM_H
@@ -14,16 +14,19 @@
 #include <linux/types.h>
 #include <linux/sched.h>
 #include <linux/netlink.h>
+#include <linux/uidgid.h>
 
 struct pid;
 struct sk_buff;
 struct genl_info;
 struct pt_deferred;
+struct pt_status;
+struct pt_user;
 
 /* A resolved target: a thread-group leader, with references held. */
 struct pt_target {
-	struct task_struct *task;	/* thread-group leader */
-	struct pid *pid;		/* its TGID */
+	struct task_struct *task;	/* thread-group leader at resolve time */
+	struct pid *pid;		/* its TGID: follows a de_thread() */
 	pid_t nr;			/* PID in the requester's namespace */
 	u64 start_time;			/* clock ticks after boot */
 };
@@ -33,6 +36,7 @@ struct pt_kill_req {
 	u32 flags;			/* PROCTERM_F_* */
 	bool has_status;
 	u32 status;			/* exit status, when has_status */
+	bool admin;			/* CAP_SYS_ADMIN in init_user_ns */
 };
 
 /* target.c */
@@ -45,47 +49,93 @@ int pt_check_killable(struct task_struct *leader, struct pid_namespace *ns,
 		      bool exiting_ok, struct netlink_ext_ack *extack);
 u64 pt_start_time(struct task_struct *task);
 bool pt_group_dead(struct task_struct *leader);
+bool pt_pid_group_dead(struct pid *pid);
 bool pt_may_see_addresses(const struct sk_buff *skb);
+
+/* tree.c: tasklist_lock, found at load; NULL when it could not be */
+extern rwlock_t *pt_tasklist_lock;
+int pt_tree_init(void);
+int pt_tree_kill(const struct pt_target *t, const struct pt_kill_req *req,
+		 u32 *count, u64 *id, struct netlink_ext_ack *extack);
 
 /* exitstatus.c */
 int pt_exitstatus_init(void);
 void pt_exitstatus_exit(void);
 bool pt_exitstatus_available(void);
-int pt_exitstatus_arm(struct task_struct *leader, u32 status, gfp_t gfp);
-void pt_exitstatus_disarm(struct task_struct *leader);
-u32 pt_wait_status(struct task_struct *leader);
+struct pt_status *pt_status_alloc(gfp_t gfp);
+void pt_status_discard(struct pt_status *st);
+bool pt_status_publish(struct pt_status *st, struct task_struct *leader,
+		       u32 status);
+u32 pt_wait_status(struct pid *pid, struct task_struct *pin);
+
+/* limits.c */
+enum pt_res {
+	PT_RES_DEFERRED,		/* armed deferred requests */
+	PT_RES_WORKS,			/* queued deferred task works */
+	PT_RES_WAITERS,			/* PROCTERM_F_WAIT waiters */
+	PT_RES_NR,
+};
+
+enum pt_stat {
+	PT_STAT_WAITERS,
+	PT_STAT_DEFERRED,
+	PT_STAT_WORKS,
+	PT_STAT_STATUS,
+	PT_STAT_USERS,
+	PT_STAT_REFUSED,		/* deferred kills refused when firing */
+	PT_STAT_NR,
+};
+
+int pt_limits_init(void);
+void pt_limits_exit(void);
+struct pt_user *pt_user_get(kuid_t uid);
+void pt_user_put(struct pt_user *u);
+int pt_charge(struct pt_user *u, enum pt_res res, unsigned int n, bool admin,
+	      struct netlink_ext_ack *extack);
+void pt_uncharge(struct pt_user *u, enum pt_res res, unsigned int n);
+void pt_stat_add(enum pt_stat s, int n);
 
 /* waiter.c */
+int pt_waiter_init(void);
 void pt_waiter_exit(void);
-int pt_waiter_add(struct genl_info *info, const struct pt_target *t);
+struct pt_waiter;
+struct pt_waiter *pt_waiter_prepare(bool admin, struct netlink_ext_ack *extack);
+void pt_waiter_discard(struct pt_waiter *w);
+void pt_waiter_publish(struct pt_waiter *w, struct genl_info *info,
+		       const struct pt_target *t);
 
 /* kill.c */
 int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
 		struct netlink_ext_ack *extack);
+int pt_perm_check(struct pid *pid, struct netlink_ext_ack *extack);
 
 /* deferred.c */
 void pt_deferred_exit(void);
 int pt_deferred_arm(const struct pt_target *t, const struct pt_kill_req *req,
 		    u64 *id, struct netlink_ext_ack *extack);
-struct pt_deferred *pt_deferred_new(const struct pt_target *root,
-				    const struct pt_kill_req *req, gfp_t gfp);
-int pt_deferred_queue(struct pt_deferred *d, struct task_struct *leader,
-		      gfp_t gfp);
-int pt_deferred_commit(struct pt_deferred *d, u64 *id);
-void pt_deferred_abort(struct pt_deferred *d);
-int pt_deferred_cancel(u64 id, struct netlink_ext_ack *extack);
+int pt_deferred_tree_begin(const struct pt_target *root,
+			   const struct pt_kill_req *req,
+			   struct pt_deferred **dp,
+			   struct netlink_ext_ack *extack);
+int pt_deferred_reserve(struct pt_deferred *d, unsigned int nr,
+			struct netlink_ext_ack *extack);
+unsigned int pt_deferred_reserved(const struct pt_deferred *d);
+unsigned int pt_deferred_queue_locked(struct pt_deferred *d,
+				      struct task_struct *leader);
+int pt_deferred_finish(struct pt_deferred *d, u64 *id);
+void pt_deferred_tree_abort(struct pt_deferred *d);
+int pt_deferred_cancel(u64 id, bool admin, struct netlink_ext_ack *extack);
+int pt_deferred_dump_start(struct netlink_callback *cb);
 int pt_deferred_dump(struct sk_buff *skb, struct netlink_callback *cb);
-
-/* tree.c */
-int pt_tree_init(void);
-int pt_tree_kill(const struct pt_target *t, const struct pt_kill_req *req,
-		 u32 *count, u64 *id, struct netlink_ext_ack *extack);
+int pt_deferred_dump_done(struct netlink_callback *cb);
 
 /* proclist.c */
 int pt_list_fill(struct sk_buff *skb, struct task_struct *task,
-		 struct pid_namespace *ns, bool show_addr,
-		 u32 portid, u32 seq, int flags);
+		 struct pid_namespace *ns, struct user_namespace *uns,
+		 bool show_addr, u32 portid, u32 seq, int flags);
+int pt_list_dump_start(struct netlink_callback *cb);
 int pt_list_dump(struct sk_buff *skb, struct netlink_callback *cb);
+int pt_list_dump_done(struct netlink_callback *cb);
 
 /* netlink.c */
 int __init pt_genl_register(void);

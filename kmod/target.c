@@ -40,17 +40,37 @@ bool pt_group_dead(struct task_struct *leader)
 }
 
 /*
- * May the requester learn kernel addresses? CAP_SYS_ADMIN in the initial
- * user namespace (checked on both the socket opener and the sender), and
- * whatever kptr_restrict currently demands: "%pK" prints zeros exactly when
- * it would hide an address from this task.
+ * The same for the group whose TGID is @pid, whichever task leads it now
+ * (de_thread() hands the TGID to the exec'ing thread): true once it is
+ * reaped, or its leader is a zombie with no thread left.
+ */
+bool pt_pid_group_dead(struct pid *pid)
+{
+	struct task_struct *leader;
+	bool dead;
+
+	rcu_read_lock();
+	leader = pid_task(pid, PIDTYPE_TGID);
+	dead = !leader || pt_group_dead(leader);
+	rcu_read_unlock();
+	return dead;
+}
+
+/*
+ * May the requester learn kernel addresses? As /proc/kallsyms decides:
+ * CAP_SYSLOG, here with CAP_SYS_ADMIN, both in the initial user namespace
+ * and checked on both the socket opener and the sender; and never when
+ * kptr_restrict is 2. "%pK" prints zeros exactly when kptr_restrict hides
+ * addresses from this task (2, or 1 without CAP_SYSLOG); with 0 it prints a
+ * hashed, non-zero value, and the capabilities decide.
  */
 bool pt_may_see_addresses(const struct sk_buff *skb)
 {
 	char buf[32];
 	unsigned long long v;
 
-	if (!netlink_ns_capable(skb, &init_user_ns, CAP_SYS_ADMIN))
+	if (!netlink_ns_capable(skb, &init_user_ns, CAP_SYS_ADMIN) ||
+	    !netlink_ns_capable(skb, &init_user_ns, CAP_SYSLOG))
 		return false;
 
 	snprintf(buf, sizeof(buf), "%pK", &init_task);

@@ -3,38 +3,61 @@
  * Whole-tree kill: a process and all its descendants, nothing escaping.
  *
  * The tree is walked with tasklist_lock held for reading, as the kernel's
- * own kill(-1, sig) does. fork() links a child and exit() reparents
- * orphans only with tasklist_lock held for writing, so for the whole walk
- * the tree is frozen: every child linked before the walk is seen, no
- * member can be reparented out of the tree before it is signalled, and a
- * fork that links after the walk finds SIGKILL pending in its parent and
- * fails (copy_process() checks under the same lock). After the request,
- * no member can create a new process.
+ * own kill(-1, sig) does. fork() links a child, exit() reparents orphans
+ * and de_thread() replaces a leader only with tasklist_lock held for
+ * writing, so for the whole walk the tree is frozen: every child linked
+ * before the walk is seen, no member can be reparented out of the tree
+ * before it is signalled, and a fork that links after the walk finds
+ * SIGKILL pending in its parent and fails (copy_process() checks under the
+ * same lock). After the request, no member can create a new process.
+ *
+ * The root is looked up again from its TGID struct pid once the lock is
+ * held: a root reaped since the request resolved it is -ESRCH, and a root
+ * whose leader was replaced by an exec in another thread is walked from
+ * its new leader. Neither can change until the lock is dropped.
  *
  * tasklist_lock is not exported. Its address is read from a kprobe
  * registration on the symbol, which is refused (it is data, not text) but
- * resolves the address first. Without it, tree kill reports -EOPNOTSUPP.
+ * resolves the address first. Without it, tree kill, deferred termination
+ * and exit statuses report -EOPNOTSUPP.
  *
- * The walk is iterative (no recursion, no allocation for the walk itself):
- * a process's children hang off each of its threads' ->children lists,
- * linked through ->sibling; going back up uses ->real_parent. Three passes
- * run under one lock hold: check every member (all or nothing), prepare
- * (exit statuses or deferred works, GFP_ATOMIC, undone on failure), then
- * signal. On PREEMPT_RT tasklist_lock is a sleeping rwlock and the walk is
+ * The walk is iterative (no recursion, no allocation under the lock): a
+ * process's children hang off each of its threads' ->children lists,
+ * linked through ->sibling; the thread list is the one for_each_thread()
+ * walks, resumed after a thread with list_for_each_entry_continue(); going
+ * back up uses ->real_parent. Passes under one lock hold: check every member
+ * (all or nothing; this pass also counts what the next one needs), then
+ * act: queue the deferred works, or send SIGKILL to each member and publish
+ * its exit status. What the second pass needs is allocated before the lock
+ * is taken; if the tree grew past it, the lock is dropped, more is
+ * allocated and the walk starts again (at most PT_TREE_TRIES times).
+ *
+ * Permission: the check pass judges each member with kill(2)'s rules for
+ * signal 0, which are SIGKILL's except for an LSM that tells the two apart.
+ * The kill pass sends each member SIGKILL from the requester's context,
+ * judged by the kernel exactly as kill(2) would, and counts refusals: if an
+ * LSM refuses some members, those live, and the request fails with -EPERM
+ * and an extack that says how many members were killed.
+ *
+ * On PREEMPT_RT tasklist_lock is a sleeping rwlock and the walk is
  * preemptible; elsewhere it runs with preemption off, so its length is
- * bounded by the number of members.
+ * bounded by the number of members and their threads.
  */
 #include <linux/kprobes.h>
+#include <linux/mm.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <net/genetlink.h>
 
 #include <linux/procterm.h>
 #include "procterm.h"
 
-static rwlock_t *pt_tasklist_lock;
+#define PT_TREE_TRIES 8
+
+rwlock_t *pt_tasklist_lock;
 
 int pt_tree_init(void)
 {
@@ -60,34 +83,30 @@ static struct task_struct *pt_parent(struct task_struct *p)
 					 lockdep_is_held(pt_tasklist_lock));
 }
 
-static struct task_struct *pt_next_thread(struct task_struct *t)
-{
-	struct list_head *next = t->thread_node.next;
-
-	if (next == &t->signal->thread_head)
-		return NULL;
-	return list_entry(next, struct task_struct, thread_node);
-}
-
-/* The child of process @proc after @child, or its first child. */
-static struct task_struct *pt_next_child(struct task_struct *proc,
-					 struct task_struct *child)
+/* The first child of process @proc, on any of its threads, or NULL. */
+static struct task_struct *pt_first_child(struct task_struct *proc)
 {
 	struct task_struct *t;
 
-	if (child) {
-		t = pt_parent(child);
-		if (!list_is_last(&child->sibling, &t->children))
-			return list_next_entry(child, sibling);
-		t = pt_next_thread(t);
-	} else {
-		t = list_first_entry(&proc->signal->thread_head,
-				     struct task_struct, thread_node);
-	}
-	for (; t; t = pt_next_thread(t))
+	for_each_thread(proc, t)
 		if (!list_empty(&t->children))
-			return list_first_entry(&t->children,
-						struct task_struct, sibling);
+			return list_first_entry(&t->children, struct task_struct,
+						sibling);
+	return NULL;
+}
+
+/* The child of @child's parent process after @child, or NULL. */
+static struct task_struct *pt_next_child(struct task_struct *child)
+{
+	struct task_struct *t = pt_parent(child);
+	struct signal_struct *sig = t->signal;
+
+	if (!list_is_last(&child->sibling, &t->children))
+		return list_next_entry(child, sibling);
+	list_for_each_entry_continue(t, &sig->thread_head, thread_node)
+		if (!list_empty(&t->children))
+			return list_first_entry(&t->children, struct task_struct,
+						sibling);
 	return NULL;
 }
 
@@ -96,32 +115,42 @@ struct pt_tree_ctx {
 	struct pid_namespace *ns;
 	struct netlink_ext_ack *extack;
 	struct pt_deferred *deferred;
-	u32 count;
+	unsigned int members;		/* to act on, from the check pass */
+	unsigned int threads;		/* their threads */
+	unsigned int killed;
+	unsigned int refused;
+	pid_t refused_nr;		/* the first refused member */
+	char refused_comm[TASK_COMM_LEN];
+	struct pt_status **pool;	/* exit statuses, allocated */
+	unsigned int pool_n;
 	int (*visit)(struct task_struct *p, struct pt_tree_ctx *ctx);
 };
 
 /* Pre-order walk of @root's tree; tasklist_lock must be read-held. */
 static int pt_walk(struct task_struct *root, struct pt_tree_ctx *ctx)
 {
-	struct task_struct *proc = root, *child = NULL, *next;
+	struct task_struct *proc = root, *next;
 	int ret;
+
+	lockdep_assert_held(pt_tasklist_lock);
 
 	ret = ctx->visit(root, ctx);
 	if (ret)
 		return ret;
+	next = pt_first_child(root);
 	for (;;) {
-		next = pt_next_child(proc, child);
 		if (next) {
 			ret = ctx->visit(next, ctx);
 			if (ret)
 				return ret;
 			proc = next;
-			child = NULL;
+			next = pt_first_child(proc);
 			continue;
 		}
+		/* @proc's subtree is done: its next sibling, or climb. */
 		if (proc == root)
 			return 0;
-		child = proc;
+		next = pt_next_child(proc);
 		proc = pt_parent(proc)->group_leader;
 	}
 }
@@ -153,71 +182,109 @@ static int pt_visit_check(struct task_struct *p, struct pt_tree_ctx *ctx)
 #endif
 		return ret;
 	}
-	ctx->count++;
-	return 0;
-}
-
-static int pt_visit_arm_status(struct task_struct *p, struct pt_tree_ctx *ctx)
-{
-	int ret;
-
-	if (pt_member_done(p))
-		return 0;
-	ret = pt_exitstatus_arm(p, ctx->req->status,
-				GFP_ATOMIC | __GFP_NOWARN);
-	return ret == -EALREADY ? 0 : ret;
-}
-
-static int pt_visit_disarm_status(struct task_struct *p,
-				  struct pt_tree_ctx *ctx)
-{
-	pt_exitstatus_disarm(p);
+	ctx->members++;
+	ctx->threads += get_nr_threads(p);
 	return 0;
 }
 
 static int pt_visit_defer(struct task_struct *p, struct pt_tree_ctx *ctx)
 {
-	int ret;
-
-	if (pt_member_done(p))
-		return 0;
-	ret = pt_deferred_queue(ctx->deferred, p, GFP_ATOMIC | __GFP_NOWARN);
-	return ret < 0 ? ret : 0;
+	if (!pt_member_done(p))
+		pt_deferred_queue_locked(ctx->deferred, p);
+	return 0;
 }
 
 static int pt_visit_kill(struct task_struct *p, struct pt_tree_ctx *ctx)
 {
-	if (!pt_member_done(p))
-		kill_pid(task_tgid(p), SIGKILL, 0);
+	int ret;
+
+	if (pt_member_done(p))
+		return 0;
+	ret = kill_pid(task_tgid(p), SIGKILL, 0);
+	if (ret) {
+		if (!ctx->refused++) {
+			ctx->refused_nr = task_tgid_nr_ns(p, ctx->ns);
+			memcpy(ctx->refused_comm, p->comm, sizeof(ctx->refused_comm));
+			ctx->refused_comm[TASK_COMM_LEN - 1] = '\0';
+		}
+		return 0;
+	}
+	ctx->killed++;
+	if (ctx->req->has_status && ctx->pool_n &&
+	    pt_status_publish(ctx->pool[ctx->pool_n - 1], p, ctx->req->status))
+		ctx->pool_n--;
 	return 0;
 }
 
-static int pt_tree_locked(struct task_struct *root, struct pt_tree_ctx *ctx)
+/* Have at least @nr exit statuses allocated. */
+static int pt_pool_reserve(struct pt_tree_ctx *ctx, unsigned int nr)
+{
+	struct pt_status **pool;
+
+	if (nr <= ctx->pool_n)
+		return 0;
+	pool = kvmalloc_array(nr, sizeof(*pool), GFP_KERNEL_ACCOUNT);
+	if (!pool)
+		return -ENOMEM;
+	if (ctx->pool_n)
+		memcpy(pool, ctx->pool, ctx->pool_n * sizeof(*pool));
+	kvfree(ctx->pool);
+	ctx->pool = pool;
+	while (ctx->pool_n < nr) {
+		pool[ctx->pool_n] = pt_status_alloc(GFP_KERNEL_ACCOUNT);
+		if (!pool[ctx->pool_n])
+			return -ENOMEM;
+		ctx->pool_n++;
+	}
+	return 0;
+}
+
+static void pt_pool_free(struct pt_tree_ctx *ctx)
+{
+	while (ctx->pool_n)
+		pt_status_discard(ctx->pool[--ctx->pool_n]);
+	kvfree(ctx->pool);
+}
+
+/*
+ * One attempt under the lock. Returns 0 with *@done set when the action
+ * pass ran, 0 with *@need set when more must be allocated first, or an
+ * error from the check pass (nothing done).
+ */
+static int pt_tree_locked(const struct pt_target *t, struct pt_tree_ctx *ctx,
+			  bool *done, unsigned int *need)
 {
 	bool deferred = ctx->req->flags & PROCTERM_F_DEFERRED;
+	struct task_struct *root;
+	unsigned int have;
 	int ret;
 
+	/* The root as it is now; it cannot be reaped or replaced meanwhile. */
+	root = pid_task(t->pid, PIDTYPE_TGID);
+	if (!root) {
+		NL_SET_ERR_MSG_MOD(ctx->extack, "process has already exited");
+		return -ESRCH;
+	}
+
+	ctx->members = 0;
+	ctx->threads = 0;
 	ctx->visit = pt_visit_check;
 	ret = pt_walk(root, ctx);
 	if (ret)
 		return ret;
 
 	if (deferred) {
-		ctx->visit = pt_visit_defer;
-		return pt_walk(root, ctx);
+		*need = ctx->threads;
+		have = pt_deferred_reserved(ctx->deferred);
+	} else {
+		*need = ctx->req->has_status ? ctx->members : 0;
+		have = ctx->pool_n;
 	}
+	if (*need > have)
+		return 0;
 
-	if (ctx->req->has_status) {
-		ctx->visit = pt_visit_arm_status;
-		ret = pt_walk(root, ctx);
-		if (ret) {
-			ctx->visit = pt_visit_disarm_status;
-			pt_walk(root, ctx);
-			return ret;
-		}
-	}
-
-	ctx->visit = pt_visit_kill;
+	ctx->visit = deferred ? pt_visit_defer : pt_visit_kill;
+	*done = true;
 	return pt_walk(root, ctx);
 }
 
@@ -229,7 +296,10 @@ int pt_tree_kill(const struct pt_target *t, const struct pt_kill_req *req,
 		.ns = task_active_pid_ns(current),
 		.extack = extack,
 	};
-	int ret;
+	bool deferred = req->flags & PROCTERM_F_DEFERRED;
+	unsigned int need = 0;
+	bool done = false;
+	int ret, tries;
 
 	if (!pt_tasklist_lock) {
 		NL_SET_ERR_MSG_MOD(extack, "tree kill is unavailable on this kernel");
@@ -239,29 +309,62 @@ int pt_tree_kill(const struct pt_target *t, const struct pt_kill_req *req,
 		NL_SET_ERR_MSG_MOD(extack, "exit status rewriting is unavailable on this kernel");
 		return -EOPNOTSUPP;
 	}
-
-	if (req->flags & PROCTERM_F_DEFERRED) {
-		ctx.deferred = pt_deferred_new(t, req, GFP_KERNEL);
-		if (!ctx.deferred)
-			return -ENOMEM;
+	if (deferred) {
+		ret = pt_perm_check(t->pid, extack);
+		if (!ret)
+			ret = pt_deferred_tree_begin(t, req, &ctx.deferred, extack);
+		if (ret)
+			return ret;
 	}
 
-	read_lock(pt_tasklist_lock);
-	ret = pt_tree_locked(t->task, &ctx);
-	read_unlock(pt_tasklist_lock);
+	for (tries = 0; tries < PT_TREE_TRIES; tries++) {
+		read_lock(pt_tasklist_lock);
+		rcu_read_lock();
+		ret = pt_tree_locked(t, &ctx, &done, &need);
+		rcu_read_unlock();
+		read_unlock(pt_tasklist_lock);
+		if (ret || done)
+			break;
+		/* The tree grew since it was counted: allocate for it, with room. */
+		need += need / 4 + 4;
+		if (deferred)
+			ret = pt_deferred_reserve(ctx.deferred, need, extack);
+		else
+			ret = pt_pool_reserve(&ctx, need);
+		if (ret)
+			break;
+	}
+	if (!ret && !done) {
+		NL_SET_ERR_MSG_MOD(extack, "the tree keeps growing; nothing was killed");
+		ret = -EAGAIN;
+	}
+	pt_pool_free(&ctx);
 
-	if (ctx.deferred) {
+	if (deferred) {
 		if (ret) {
-			pt_deferred_abort(ctx.deferred);
+			pt_deferred_tree_abort(ctx.deferred);
 		} else {
-			ret = pt_deferred_commit(ctx.deferred, id);
+			ret = pt_deferred_finish(ctx.deferred, id);
 			if (ret)
 				NL_SET_ERR_MSG_MOD(extack, "every member is already exiting");
 		}
+		*count = ctx.members;
+	} else if (!ret && ctx.refused) {
+		/* Some SIGKILLs were refused by an LSM: say what happened. */
+#ifdef NL_SET_ERR_MSG_FMT_MOD
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "%u of %u tree members killed; member %d (%s) and %u more refused SIGKILL",
+				       ctx.killed, ctx.killed + ctx.refused,
+				       ctx.refused_nr, ctx.refused_comm, ctx.refused - 1);
+#else
+		NL_SET_ERR_MSG_MOD(extack,
+				   "some tree members refused SIGKILL and live; the others were killed");
+#endif
+		ret = -EPERM;
+	} else {
+		*count = ctx.killed;
 	}
 	if (ret == -ENOMEM)
 		NL_SET_ERR_MSG_MOD(extack, "out of memory; nothing was killed");
-	if (!ret)
-		*count = ctx.count;
 	return ret;
 }

@@ -6,18 +6,27 @@
  * there until a (possibly stopped) target dies would stall the
  * registration of every other genl family. Instead, PROCTERM_F_WAIT
  * registers a waiter and the doit returns at once. The waiter hangs on the
- * leader's pid->wait_pidfd queue (the queue pidfd poll uses, woken at each
- * exit of the group's threads); its wake function only queues a scan, and
- * the scan sends the requester a PROCTERM_CMD_KILL message carrying
- * PROCTERM_A_WAIT_STATUS once the whole group is dead. The requester
- * applies its own timeout; a waiter lives until its target dies or the
- * module is unloaded.
+ * group's TGID pid->wait_pidfd queue (the queue pidfd poll uses, woken when
+ * the group's threads exit); its wake function only queues a scan, and the
+ * scan sends the requester a PROCTERM_CMD_KILL message carrying
+ * PROCTERM_A_WAIT_STATUS once the whole group is dead. Death is judged from
+ * the struct pid, not from the leader the request resolved: an exec in a
+ * non-leader thread (de_thread()) hands the TGID to a new leader, and the
+ * waiter follows it. The requester applies its own timeout; a waiter lives
+ * until its target dies, its network namespace goes away, or the module is
+ * unloaded. Waiters are charged to the requester (limits.c).
  *
- * Locking: pt_waiters and pt_nr_waiters are protected by pt_waiter_lock (a
- * mutex; all users are in process context). The wake function runs under
- * the wait queue's lock, possibly with tasklist_lock held and interrupts
- * off: it does nothing but queue_work().
+ * A waiter holds no reference on its network namespace: the namespace's
+ * pernet exit drops its waiters, and since the scan sends with
+ * pt_waiter_lock held, no message can go to a namespace whose exit has
+ * passed.
+ *
+ * Locking: pt_waiters is protected by pt_waiter_lock (a mutex; all users
+ * are in process context). The wake function runs under the wait queue's
+ * lock, possibly with tasklist_lock held and interrupts off: it does
+ * nothing but queue_work().
  */
+#include <linux/err.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
@@ -31,14 +40,13 @@
 #include <linux/procterm.h>
 #include "procterm.h"
 
-#define PT_MAX_WAITERS 4096
-
 struct pt_waiter {
 	struct list_head node;
 	struct wait_queue_entry wq;
 	struct pid *pid;		/* referenced; owns wait_pidfd */
-	struct task_struct *leader;	/* referenced */
-	struct net *net;		/* referenced */
+	struct task_struct *pin;	/* referenced: pins the signal_struct */
+	struct net *net;		/* not referenced: see above */
+	struct pt_user *user;		/* charged one waiter */
 	u32 portid;
 	u32 seq;
 	pid_t nr;
@@ -47,7 +55,6 @@ struct pt_waiter {
 
 static LIST_HEAD(pt_waiters);
 static DEFINE_MUTEX(pt_waiter_lock);
-static unsigned int pt_nr_waiters;
 
 static void pt_waiter_scan(struct work_struct *work);
 static DECLARE_WORK(pt_waiter_work, pt_waiter_scan);
@@ -59,11 +66,17 @@ static int pt_waiter_wake(struct wait_queue_entry *wq, unsigned int mode,
 	return 0;
 }
 
-static void pt_waiter_free(struct pt_waiter *w)
+/* Off the wait queue and the list, uncharged and freed. */
+static void pt_waiter_drop(struct pt_waiter *w)
 {
-	put_net(w->net);
-	put_task_struct(w->leader);
+	lockdep_assert_held(&pt_waiter_lock);
+	remove_wait_queue(&w->pid->wait_pidfd, &w->wq);
+	list_del(&w->node);
+	pt_uncharge(w->user, PT_RES_WAITERS, 1);
+	pt_user_put(w->user);
+	put_task_struct(w->pin);
 	put_pid(w->pid);
+	pt_stat_add(PT_STAT_WAITERS, -1);
 	kfree(w);
 }
 
@@ -72,6 +85,7 @@ static void pt_waiter_notify(struct pt_waiter *w)
 	struct sk_buff *skb;
 	void *hdr;
 
+	lockdep_assert_held(&pt_waiter_lock);
 	skb = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!skb)
 		return;
@@ -79,7 +93,8 @@ static void pt_waiter_notify(struct pt_waiter *w)
 	if (!hdr ||
 	    nla_put_u32(skb, PROCTERM_A_PID, w->nr) ||
 	    pt_put_u64(skb, PROCTERM_A_START_TIME, w->start_time) ||
-	    nla_put_u32(skb, PROCTERM_A_WAIT_STATUS, pt_wait_status(w->leader))) {
+	    nla_put_u32(skb, PROCTERM_A_WAIT_STATUS,
+			pt_wait_status(w->pid, w->pin))) {
 		nlmsg_free(skb);
 		return;
 	}
@@ -91,74 +106,110 @@ static void pt_waiter_notify(struct pt_waiter *w)
 static void pt_waiter_scan(struct work_struct *work)
 {
 	struct pt_waiter *w, *tmp;
-	LIST_HEAD(done);
 
 	mutex_lock(&pt_waiter_lock);
 	list_for_each_entry_safe(w, tmp, &pt_waiters, node) {
-		if (!pt_group_dead(w->leader))
+		if (!pt_pid_group_dead(w->pid))
 			continue;
-		remove_wait_queue(&w->pid->wait_pidfd, &w->wq);
-		list_move_tail(&w->node, &done);
-		pt_nr_waiters--;
+		pt_waiter_notify(w);
+		pt_waiter_drop(w);
 	}
 	mutex_unlock(&pt_waiter_lock);
-
-	list_for_each_entry_safe(w, tmp, &done, node) {
-		pt_waiter_notify(w);
-		pt_waiter_free(w);
-	}
 }
 
-int pt_waiter_add(struct genl_info *info, const struct pt_target *t)
+/*
+ * A waiter, allocated and charged to the requester before the kill, so
+ * that a kill never happens only to find it cannot be waited for; not yet
+ * on any queue.
+ */
+struct pt_waiter *pt_waiter_prepare(bool admin, struct netlink_ext_ack *extack)
 {
 	struct pt_waiter *w;
+	int ret;
 
-	w = kzalloc(sizeof(*w), GFP_KERNEL);
+	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
 	if (!w)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
+	w->user = pt_user_get(current_uid());
+	if (!w->user) {
+		kfree(w);
+		return ERR_PTR(-ENOMEM);
+	}
+	ret = pt_charge(w->user, PT_RES_WAITERS, 1, admin, extack);
+	if (ret) {
+		pt_user_put(w->user);
+		kfree(w);
+		return ERR_PTR(ret);
+	}
+	return w;
+}
+
+/* Give up a prepared waiter (the kill did not happen). */
+void pt_waiter_discard(struct pt_waiter *w)
+{
+	pt_uncharge(w->user, PT_RES_WAITERS, 1);
+	pt_user_put(w->user);
+	kfree(w);
+}
+
+/* After a successful kill: wait for @t's group on behalf of @info's sender. */
+void pt_waiter_publish(struct pt_waiter *w, struct genl_info *info,
+		       const struct pt_target *t)
+{
 	init_waitqueue_func_entry(&w->wq, pt_waiter_wake);
 	w->pid = get_pid(t->pid);
 	get_task_struct(t->task);
-	w->leader = t->task;
-	w->net = get_net(genl_info_net(info));
+	w->pin = t->task;
+	w->net = genl_info_net(info);
 	w->portid = info->snd_portid;
 	w->seq = info->snd_seq;
 	w->nr = t->nr;
 	w->start_time = t->start_time;
 
 	mutex_lock(&pt_waiter_lock);
-	if (pt_nr_waiters >= PT_MAX_WAITERS) {
-		mutex_unlock(&pt_waiter_lock);
-		pt_waiter_free(w);
-		return -EBUSY;
-	}
-	pt_nr_waiters++;
 	list_add_tail(&w->node, &pt_waiters);
 	add_wait_queue(&w->pid->wait_pidfd, &w->wq);
+	pt_stat_add(PT_STAT_WAITERS, 1);
 	mutex_unlock(&pt_waiter_lock);
 
 	/* The group may have died before the waiter was on the queue. */
-	if (pt_group_dead(t->task))
+	if (pt_pid_group_dead(t->pid))
 		queue_work(system_wq, &pt_waiter_work);
-	return 0;
+}
+
+/* A network namespace is going away: so do the waiters that reply into it. */
+static void __net_exit pt_waiter_net_exit(struct net *net)
+{
+	struct pt_waiter *w, *tmp;
+
+	mutex_lock(&pt_waiter_lock);
+	list_for_each_entry_safe(w, tmp, &pt_waiters, node)
+		if (net_eq(w->net, net))
+			pt_waiter_drop(w);
+	mutex_unlock(&pt_waiter_lock);
+}
+
+static struct pernet_operations pt_waiter_net_ops = {
+	.exit = pt_waiter_net_exit,
+};
+
+int pt_waiter_init(void)
+{
+	return register_pernet_subsys(&pt_waiter_net_ops);
 }
 
 void pt_waiter_exit(void)
 {
 	struct pt_waiter *w, *tmp;
-	LIST_HEAD(gone);
+
+	/* Runs .exit for every namespace: drops every waiter. */
+	unregister_pernet_subsys(&pt_waiter_net_ops);
 
 	mutex_lock(&pt_waiter_lock);
-	list_for_each_entry_safe(w, tmp, &pt_waiters, node) {
-		remove_wait_queue(&w->pid->wait_pidfd, &w->wq);
-		list_move_tail(&w->node, &gone);
-	}
-	pt_nr_waiters = 0;
+	list_for_each_entry_safe(w, tmp, &pt_waiters, node)
+		pt_waiter_drop(w);
 	mutex_unlock(&pt_waiter_lock);
 
 	/* No wake function can queue the scan any more. */
 	cancel_work_sync(&pt_waiter_work);
-
-	list_for_each_entry_safe(w, tmp, &gone, node)
-		pt_waiter_free(w);
 }

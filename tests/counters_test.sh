@@ -84,7 +84,7 @@ else
 fi
 
 # A stopped target, a deferred request with a status and a waiter on it.
-sleep 1000 &
+sleep 1000 > /dev/null 2>&1 &
 t=$!
 pids+=("$t")
 kill -STOP "$t"
@@ -113,7 +113,7 @@ else
 fi
 
 # An immediate kill with a status: its entry goes with the process.
-sleep 1000 &
+sleep 1000 > /dev/null 2>&1 &
 t=$!
 pids+=("$t")
 "$PROCTERM" kill --status 3 "$t" > /dev/null 2>&1

@@ -434,6 +434,8 @@ static void gen_deferred(void)
 			s.timeout_ms = 5000;
 			pt_kill(&s, t, &a, &r);
 			pt_close(&s);
+		} else {
+			sleep_ms(2);	/* unloaded: no fork storm meanwhile */
 		}
 		if (pt_wait_timeout(t, &status, 50))
 			pt_reap(&t);
@@ -458,6 +460,8 @@ static void gen_kill(void)
 			s.timeout_ms = 2000;
 			pt_kill(&s, t, &a, &r);
 			pt_close(&s);
+		} else {
+			sleep_ms(2);
 		}
 		pt_reap(&t);
 		gcount[1]++;

@@ -6,6 +6,9 @@
 # is present.
 #
 #   tests/qemu/deps.sh [FLAVOUR...]    (default flavours: 6.1 6.12 6.12-rt)
+#
+# Debug flavours add what a kernel build needs; sid flavours add mmdebstrap
+# (the sid chroot). Never a linux-image or linux-headers package.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/qemu/lib.sh
@@ -20,5 +23,13 @@ pkgs=(build-essential make gcc pkg-config libnl-3-dev libnl-genl-3-dev
 # kernel headers themselves are unpacked into the cache by headers.sh, never
 # installed: on Debian 12 they would pull in a boot kernel.
 pkgs+=(gcc-12)
+
+[ "$#" -gt 0 ] || set -- 6.1 6.12 6.12-rt
+for f in "$@"; do
+	case "$(flavour_kind "$f")" in
+	debug)	pkgs+=(flex bison bc libelf-dev libssl-dev) ;;
+	sid)	pkgs+=(mmdebstrap) ;;
+	esac
+done
 
 apt_ensure "${pkgs[@]}"

@@ -17,6 +17,9 @@ env_file=${1:?usage: guest.sh GUEST_ENV}
 out=$(dirname "$env_file")
 
 export PROCTERM_REPO PROCTERM_KO PROCTERM_TESTS
+# 1 on a debug kernel (KASAN, lockdep... under TCG: many times slower), else
+# 0; and the factor tests multiply their own timeouts by.
+export PROCTERM_SLOW=${PROCTERM_SLOW:-0} PROCTERM_TIMEOUT_SCALE=${PROCTERM_TIMEOUT_SCALE:-1}
 export PROCTERM=$PROCTERM_REPO/ctl/procterm
 export PROCTERM_OUT=$out
 export PATH=$PROCTERM_REPO/ctl:$PATH
@@ -32,9 +35,50 @@ load_module() {
 	insmod "$PROCTERM_KO" && echo "guest: loaded $PROCTERM_KO"
 }
 
+# ---- kmemleak, on kernels that have it (the debug kernels)
+# kmemleak reports only on a scan, and only objects a few seconds old: scan
+# twice, some seconds apart. Before the tests, whatever the boot left
+# (there are always a few) is marked as seen ("clear"), so that the scan
+# after the tests (run_tests.sh has unloaded the module by then) reports
+# only what the run leaked. After rmmod, a leak's backtrace shows the
+# module's addresses unsymbolized: any new leak fails the run.
+kml=/sys/kernel/debug/kmemleak
+kmemleak_scan() {
+	echo scan > "$kml" && sleep 5 && echo scan > "$kml"
+}
+kmemleak_baseline() {
+	[ -w "$kml" ] || return 0
+	kmemleak_scan || { echo "# guest: kmemleak scan failed"; return 0; }
+	echo "# guest: kmemleak: $(grep -c '^unreferenced object' "$kml") objects left by the boot, cleared"
+	echo clear > "$kml"
+}
+# Result lines go after run_tests.sh's, in the same results file; the host
+# counts every "ok"/"not ok" line in it.
+kmemleak_check() {
+	local n
+	[ -w "$kml" ] || return 0
+	[ -d /sys/module/procterm ] && rmmod procterm 2>/dev/null
+	if ! kmemleak_scan; then
+		echo "not ok 1 guest: kmemleak scan after the tests failed"
+		return 0
+	fi
+	n=$(grep -c '^unreferenced object' "$kml")
+	if [ "$n" -eq 0 ]; then
+		echo "ok 1 guest: kmemleak: no leaks after the tests and rmmod"
+	else
+		echo "not ok 1 guest: kmemleak: $n suspected leaks after the tests and rmmod"
+		echo "# the first reports:"
+		head -n 120 "$kml" | sed 's/^/# /'
+	fi
+}
+
 case "$PROCTERM_MODE" in
 check)
-	bash tests/run_tests.sh 2>&1 | tee "$out/results.tap"
+	kmemleak_baseline
+	{
+		bash tests/run_tests.sh 2>&1
+		kmemleak_check
+	} | tee "$out/results.tap"
 	;;
 demo)
 	load_module

@@ -6,14 +6,28 @@
 # kernel package that boots.
 #
 #   tests/qemu/initramfs.sh KERNEL_ROOT KVER OUTPUT.cpio.gz
+#   tests/qemu/initramfs.sh --builtin KERNEL_CONFIG OUTPUT.cpio.gz
+#
+# --builtin is for a kernel with everything the guest needs built in (the
+# debug kernels, tests/qemu/debug-kernel.sh): no modules to insmod; the
+# kernel's .config must say so.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/qemu/lib.sh
 . "$here/lib.sh"
 
-root=${1:?usage: initramfs.sh KERNEL_ROOT KVER OUTPUT}
-kver=${2:?}
-out=${3:?}
+builtin=
+if [ "${1:-}" = --builtin ]; then
+	builtin=${2:?usage: initramfs.sh --builtin KERNEL_CONFIG OUTPUT}
+	out=${3:?}
+	for opt in VIRTIO_PCI NET_9P_VIRTIO 9P_FS; do
+		grep -q "^CONFIG_$opt=y" "$builtin" || die "$builtin: CONFIG_$opt is not built in"
+	done
+else
+	root=${1:?usage: initramfs.sh KERNEL_ROOT KVER OUTPUT}
+	kver=${2:?}
+	out=${3:?}
+fi
 
 busybox=/bin/busybox
 # A dynamic busybox (package "busybox") would find no libc in the initramfs.
@@ -36,6 +50,7 @@ mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null || true
 # Built-in modules print "builtin ..." and are skipped. virtio_pci is
 # built into 6.12 and modular in 6.1.
 : > "$stage/lib/modules/order"
+[ -z "$builtin" ] &&
 for m in virtio_pci 9pnet_virtio 9p; do
 	modprobe -d "$root" -S "$kver" --show-depends "$m"
 done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
@@ -50,7 +65,7 @@ while read -r ko; do
 	esac
 	echo "$name" >> "$stage/lib/modules/order"
 done
-grep -q '^9p\.ko$' "$stage/lib/modules/order" ||
+[ -n "$builtin" ] || grep -q '^9p\.ko$' "$stage/lib/modules/order" ||
 	grep -q '^CONFIG_9P_FS=y' "$root/boot/config-$kver" ||
 	die "no 9p module found for $kver"
 

@@ -3,9 +3,14 @@
 #
 # Helpers shared by the QEMU harness scripts (sourced, not executed).
 #
-# A "flavour" is the short name used in KERNELS=: 6.1, 6.12, 6.12-rt. It maps
-# onto Debian's meta-packages; the concrete kernel release (the ABI) is always
-# read from the meta-package's Depends, never written down here.
+# A "flavour" is the short name used in KERNELS=. Three kinds:
+#   6.1 6.12 6.12-rt   Debian 12's kernels (bookworm and its backports),
+#   sid sid-rt         sid's newest kernel, through a private apt configuration,
+#   debug debug-rt     kernels built here from linux-source-6.12 with KASAN,
+#                      lockdep, kmemleak... (tests/qemu/debug-kernel.sh).
+# The Debian ones map onto Debian's meta-packages; the concrete kernel
+# release (the ABI) is always read from the meta-package's Depends, never
+# written down here.
 
 # Where downloaded kernel packages and their extracted trees live. Kept out of
 # build/ so "make clean" does not throw away 300 MB of downloads.
@@ -23,8 +28,91 @@ flavour_suffix() {
 	6.1)		printf '' ;;
 	6.12)		printf -- '-6.12' ;;
 	6.12-rt)	printf -- '-6.12-rt' ;;
-	*)		die "unknown kernel flavour '$1' (known: 6.1 6.12 6.12-rt)" ;;
+	sid)		printf '' ;;
+	sid-rt)		printf -- '-rt' ;;
+	*)		die "unknown kernel flavour '$1' (known: $KNOWN_FLAVOURS)" ;;
 	esac
+}
+
+KNOWN_FLAVOURS="6.1 6.12 6.12-rt sid sid-rt debug debug-rt"
+
+# debian, sid or debug (see the top of this file).
+flavour_kind() {
+	case "$1" in
+	6.1|6.12|6.12-rt)	echo debian ;;
+	sid|sid-rt)		echo sid ;;
+	debug|debug-rt)		echo debug ;;
+	*)	die "unknown kernel flavour '$1' (known: $KNOWN_FLAVOURS)" ;;
+	esac
+}
+
+# ---- sid, without touching the host's apt sources
+# A private apt configuration under the cache: its own sources.list (sid
+# only), lists and archive cache. The mirror is the one the host's apt
+# already uses (only Debian's archive may be reachable).
+SID_APT=$PROCTERM_CACHE/sid/apt
+
+debian_mirror() {
+	local m
+	m=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+	    grep -oE 'https?://[^ ]+/debian/?( |$)' | grep -v security | head -n 1 | tr -d ' ')
+	[ -n "$m" ] || die "no Debian mirror in /etc/apt/sources.list*"
+	printf '%s\n' "${m%/}"
+}
+
+# apt-get/apt-cache options for the private sid configuration. The mirror's
+# sid Release file can be past its Valid-Until (NOTES.md): do not check.
+sid_apt_opts() {
+	printf '%s\n' -o "Dir::Etc::sourcelist=$SID_APT/sources.list" -o Dir::Etc::sourceparts=- \
+		-o "Dir::State::lists=$SID_APT/lists" -o "Dir::Cache=$SID_APT/cache" \
+		-o Acquire::Check-Valid-Until=false -o APT::Sandbox::User=root \
+		-o Debug::NoLocking=1
+}
+
+# Refresh sid's package lists when they are older than SID_APT_MAXAGE
+# seconds (default 3600): sid moves daily, and the next run after a move
+# must see the new kernel. Under the cache lock: two runs share the lists.
+sid_apt_update() {
+	local -a o
+	mapfile -t o < <(sid_apt_opts)
+	mkdir -p "$SID_APT/lists/partial" "$SID_APT/cache/archives/partial"
+	(
+		flock 7
+		if [ ! -s "$SID_APT/sources.list" ]; then
+			echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(debian_mirror) sid main" \
+				> "$SID_APT/sources.list"
+		fi
+		stamp=$SID_APT/lists/.updated
+		if [ ! -e "$stamp" ] ||
+		   [ $(($(date +%s) - $(stat -c %Y "$stamp"))) -ge "${SID_APT_MAXAGE:-3600}" ]; then
+			msg "apt: refreshing sid's package lists (private configuration in $SID_APT)"
+			apt-get "${o[@]}" update -qq >&2 || exit 1
+			touch "$stamp"
+		fi
+	) 7> "$PROCTERM_CACHE/.lock-sid-apt"
+}
+
+sid_apt_cache() {
+	local -a o
+	mapfile -t o < <(sid_apt_opts)
+	apt-cache "${o[@]}" "$@"
+}
+
+sid_apt_get() {
+	local -a o
+	mapfile -t o < <(sid_apt_opts)
+	apt-get "${o[@]}" "$@"
+}
+
+# sid's kernel release for sid or sid-rt, from the meta-package
+# linux-headers[-rt]-amd64: e.g. 7.2.13+deb14-amd64.
+sid_kver() {
+	local dep
+	sid_apt_update || die "cannot refresh sid's package lists"
+	dep=$(sid_apt_cache depends --important "linux-headers$(flavour_suffix "$1")-amd64" 2>/dev/null |
+	      awk '$1 == "Depends:" && index($2, "linux-headers-") == 1 { print $2; exit }')
+	[ -n "$dep" ] || die "cannot resolve sid's linux-headers$(flavour_suffix "$1")-amd64"
+	printf '%s\n' "${dep#linux-headers-}"
 }
 
 # apt-cache/apt-get need package lists. A fresh box may have none, so the
@@ -52,8 +140,13 @@ meta_dep() {
 }
 
 # Kernel release (uname -r of the guest) for a flavour, e.g. 6.12.117+deb12-amd64.
+# For a debug flavour that means building the kernel (once; cached).
 flavour_kver() {
-	local dep
+	local dep here_=${BASH_SOURCE[0]%/*}
+	case "$(flavour_kind "$1")" in
+	sid)	sid_kver "$1"; return ;;
+	debug)	cat "$("$here_/debug-kernel.sh" "$1")/.kernelrelease"; return ;;
+	esac
 	dep=$(meta_dep "linux-headers$(flavour_suffix "$1")-amd64" linux-headers-)
 	printf '%s\n' "${dep#linux-headers-}"
 }

@@ -7,8 +7,11 @@
 #
 #   tests/qemu/run.sh [--check|--demo|--shell|--bench] [FLAVOUR...]
 #
-# FLAVOUR is 6.1, 6.12 or 6.12-rt (default for --check: all three; for the
-# others: 6.12). Per kernel release KVER everything lands in build/KVER/:
+# FLAVOUR is 6.1, 6.12 or 6.12-rt (Debian 12's kernels), sid or sid-rt
+# (sid's newest, module built in a sid chroot: sid-chroot.sh), debug or
+# debug-rt (built here with KASAN, lockdep, kmemleak...: debug-kernel.sh).
+# Default for --check: 6.1 6.12 6.12-rt; for the others: 6.12. Per kernel
+# release KVER everything lands in build/KVER/:
 #   procterm.ko      the module, built with W=1 (--check) from build/KVER/src
 #   initramfs.gz     busybox + the 9p modules of that kernel + tests/qemu/init
 #   console.log      the whole serial console (also streamed to stdout)
@@ -19,7 +22,8 @@
 # kernels and exits non-zero on any failure.
 #
 # Environment: MAKE, PROCTERM_TESTS (subset of test programs), QEMU_TIMEOUT
-# (seconds per boot, default 1200), QEMU_SILENCE (a guest silent this
+# (seconds per boot, default 1200; for debug kernels QEMU_DEBUG_TIMEOUT,
+# default 5400, unless QEMU_TIMEOUT is set), QEMU_SILENCE (a guest silent this
 # long is stopped as stuck, default 240), QEMU_ACCEL (kvm or tcg; default:
 # KVM when a probe boot works under it, else TCG), QEMU_JOBS (guests booted at once,
 # default 1; with more than one the consoles are
@@ -47,7 +51,9 @@ if [ "$#" -eq 0 ]; then
 fi
 
 MAKE=${MAKE:-make}
+QEMU_TIMEOUT_SET=${QEMU_TIMEOUT:-}
 QEMU_TIMEOUT=${QEMU_TIMEOUT:-1200}
+QEMU_DEBUG_TIMEOUT=${QEMU_DEBUG_TIMEOUT:-5400}
 QEMU_SILENCE=${QEMU_SILENCE:-240}
 QEMU_SMP=${QEMU_SMP:-2}
 QEMU_MEM=${QEMU_MEM:-2G}
@@ -129,55 +135,84 @@ tap_count() {
 # Kernel messages on the console (they carry a [ seconds ] stamp) that mean
 # trouble.
 console_splats() {
-	tr -d '\r' < "$1" | grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|general protection|Kernel panic|sleeping function called|scheduling while atomic|refcount_t|possible recursive locking|possible circular|UBSAN|KASAN|kmemleak|Call Trace|soft lockup|hard LOCKUP|detected stalls?|blocked for more than)' || true
+	tr -d '\r' < "$1" | grep -E '^\[ *[0-9]+\.[0-9]+\] .*(BUG:|WARNING:|Oops|general protection|Kernel panic|sleeping function called|scheduling while atomic|refcount_t|possible recursive locking|possible circular|UBSAN|KASAN|kmemleak|Call Trace|soft lockup|hard LOCKUP|detected stalls?|blocked for more than|suspicious RCU usage|inconsistent lock state)' || true
 }
 
-# Per flavour, filled in by prepare_kernel.
-declare -A KVER ROOT
+# Per flavour, filled in by prepare_kernel: the release, the unpacked
+# Debian kernel (none for debug kernels), the image QEMU boots.
+declare -A KVER ROOT IMAGE
+
+# The module for one kernel, by kind (tests/qemu/lib.sh: flavour_kind).
+# Sets kver, root (Debian kernel tree or empty) and image.
+build_for_kernel() {
+	local flavour=$1 kdir chroot w=()
+	[ "$mode" = check ] && w=(W=1)
+	case "$(flavour_kind "$flavour")" in
+	debian)
+		kver=$(flavour_kver "$flavour") || { host_fail "$flavour: cannot resolve the kernel release"; return 1; }
+		kdir=$("$here/headers.sh" "$kver") || { host_fail "$flavour ($kver): cannot get the kernel headers"; return 1; }
+		"$MAKE" -C "$repo" "${jobs[@]}" module KERNELRELEASE="$kver" KDIR="$kdir" "${w[@]}" ||
+			{ host_fail "$flavour ($kver): module build failed"; return 1; }
+		;;
+	sid)
+		kver=$(sid_kver "$flavour") || { host_fail "$flavour: cannot resolve sid's kernel release"; return 1; }
+		echo "$flavour: sid's kernel is $kver"
+		chroot=$("$here/sid-chroot.sh" "$kver") || { host_fail "$flavour ($kver): cannot make the sid chroot"; return 1; }
+		# In the chroot: sid's gcc and kbuild. The environment is
+		# emptied there, so pass the job count explicitly.
+		"$here/sid-chroot.sh" --run "$chroot" make -C "$repo" -j"$(nproc)" module \
+			KERNELRELEASE="$kver" KDIR="/usr/src/linux-headers-$kver" "${w[@]}" ||
+			{ host_fail "$flavour ($kver): module build failed (in the sid chroot)"; return 1; }
+		;;
+	debug)
+		kdir=$("$here/debug-kernel.sh" "$flavour") || { host_fail "$flavour: cannot build the debug kernel"; return 1; }
+		kver=$(cat "$kdir/.kernelrelease")
+		echo "$flavour: $kver in $kdir (built in $(cat "$kdir/.build-secs") s)"
+		"$MAKE" -C "$repo" "${jobs[@]}" module KERNELRELEASE="$kver" KDIR="$kdir" "${w[@]}" ||
+			{ host_fail "$flavour ($kver): module build failed"; return 1; }
+		root=""
+		image=$kdir/arch/x86/boot/bzImage
+		if ! "$here/initramfs.sh" --builtin "$kdir/.config" "$repo/build/$kver/initramfs.gz"; then
+			host_fail "$flavour ($kver): cannot build the initramfs"
+			return 1
+		fi
+		return 0
+		;;
+	esac
+	root=$("$here/kernel.sh" "$flavour" "$kver") || { host_fail "$flavour ($kver): cannot get the kernel image"; return 1; }
+	image=$root/boot/vmlinuz-$kver
+	if ! "$here/initramfs.sh" "$root" "$kver" "$repo/build/$kver/initramfs.gz"; then
+		host_fail "$flavour ($kver): cannot build the initramfs"
+		return 1
+	fi
+}
 
 # Build the module, fetch the kernel, make the initramfs and guest.env.
 # Returns non-zero (after counting a host failure) when the kernel cannot
 # be booted.
 prepare_kernel() {
-	local flavour=$1 kver kdir root dir guest
-	local w=()
+	local flavour=$1 kver root image dir guest slow=0
 
 	section "$flavour: preparing"
-	if ! kver=$(flavour_kver "$flavour"); then
-		host_fail "$flavour: cannot resolve the kernel release"
-		return 1
-	fi
+	build_for_kernel "$flavour" || return 1
 	dir=$repo/build/$kver
 	guest=$dir/guest
-
-	[ "$mode" = check ] && w=(W=1)
-	if ! kdir=$("$here/headers.sh" "$kver"); then
-		host_fail "$flavour ($kver): cannot get the kernel headers"
-		return 1
-	fi
-	if ! "$MAKE" -C "$repo" "${jobs[@]}" module KERNELRELEASE="$kver" \
-			KDIR="$kdir" "${w[@]}"; then
-		host_fail "$flavour ($kver): module build failed"
-		return 1
-	fi
-	if ! root=$("$here/kernel.sh" "$flavour" "$kver"); then
-		host_fail "$flavour ($kver): cannot get the kernel image"
-		return 1
-	fi
-	if ! "$here/initramfs.sh" "$root" "$kver" "$dir/initramfs.gz"; then
-		host_fail "$flavour ($kver): cannot build the initramfs"
-		return 1
-	fi
+	[ "$(flavour_kind "$flavour")" = debug ] && slow=1
 
 	rm -rf "$guest"
 	mkdir -p "$guest"
-	rm -f "$dir/console.log" "$dir/qemu.rc" "$dir/qemu.secs" "$dir/qemu.pid"
+	rm -f "$dir/console.log" "$dir/qemu.rc" "$dir/qemu.secs" "$dir/qemu.pid" "$dir/qemu.timeout"
 	{
 		echo "PROCTERM_MODE=$(shq "$mode")"
 		echo "PROCTERM_REPO=$(shq "$repo")"
 		echo "PROCTERM_KO=$(shq "$dir/procterm.ko")"
 		echo "PROCTERM_KVER=$(shq "$kver")"
-		echo "PROCTERM_MODDIR=$(shq "$root/lib/modules/$kver")"
+		echo "PROCTERM_MODDIR=$(shq "${root:+$root/lib/modules/$kver}")"
+		echo "PROCTERM_FLAVOUR=$(shq "$flavour")"
+		# A debug kernel under TCG is many times slower: tests size
+		# their loops and timeouts by these (tests/qemu/README.md).
+		echo "PROCTERM_SLOW=$slow"
+		echo "PROCTERM_TIMEOUT_SCALE=$([ "$slow" = 1 ] && echo "${PROCTERM_DEBUG_TIMEOUT_SCALE:-4}" || echo 1)"
 		echo "PROCTERM_TESTS=$(shq "${PROCTERM_TESTS:-}")"
 		echo "PROCTERM_TERM=$(shq "${TERM:-linux}")"
 		# The benchmark's knobs (docs/benchmarks.md) reach the guest.
@@ -191,6 +226,7 @@ prepare_kernel() {
 	} > "$guest/guest.env"
 	KVER[$flavour]=$kver
 	ROOT[$flavour]=$root
+	IMAGE[$flavour]=$image
 }
 
 # A guest whose console and results stay silent for QEMU_SILENCE seconds
@@ -221,8 +257,8 @@ watch_silence() {
 # stdout, each line prefixed with PREFIX ($2) when given (parallel boots).
 # QEMU's exit status and run time land in build/KVER/qemu.{rc,secs}.
 boot_kernel() {
-	local flavour=$1 prefix=${2:-} kver=${KVER[$1]} root=${ROOT[$1]}
-	local dir=$repo/build/${KVER[$1]} cmdline rc t0
+	local flavour=$1 prefix=${2:-} kver=${KVER[$1]}
+	local dir=$repo/build/${KVER[$1]} cmdline rc t0 tmo=$QEMU_TIMEOUT
 	local -a qemu
 
 	# oops=panic + panic=-1 + -no-reboot: an oops ends the run at once
@@ -235,10 +271,17 @@ boot_kernel() {
 	cmdline="console=ttyS0 loglevel=5 panic=-1 oops=panic edd=off rdinit=/init"
 	cmdline="$cmdline rcupdate.rcu_cpu_stall_timeout=120"
 	[ "$mode" = shell ] && cmdline="$cmdline quiet"
+	if [ "$(flavour_kind "$flavour")" = debug ]; then
+		# TCG plus KASAN and lockdep is slow, and the host is shared:
+		# soft lockups at 60 s (hard at 30 s, buddy), hung tasks at
+		# 240 s, so that a starved vCPU is not reported as a lockup.
+		cmdline="$cmdline watchdog_thresh=30 hung_task_timeout_secs=240"
+		[ -n "$QEMU_TIMEOUT_SET" ] || tmo=$QEMU_DEBUG_TIMEOUT
+	fi
 	cmdline="$cmdline ${QEMU_APPEND:-}"
 	qemu=(qemu-system-x86_64 -machine q35 -cpu max -m "$QEMU_MEM" -smp "$QEMU_SMP"
 	      -nographic -no-reboot -nic none
-	      -kernel "$root/boot/vmlinuz-$kver" -initrd "$dir/initramfs.gz"
+	      -kernel "${IMAGE[$flavour]}" -initrd "$dir/initramfs.gz"
 	      -append "$cmdline"
 	      -virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	      -virtfs "local,path=$dir/guest,mount_tag=out,security_model=none,multidevs=remap")
@@ -264,7 +307,8 @@ boot_kernel() {
 	local watcher=$!
 	set +e
 	# --foreground: stay in our process group, so that Ctrl-C reaches QEMU.
-	timeout --foreground -k 10 "$QEMU_TIMEOUT" "${qemu[@]}" </dev/null 2>&1 |
+	echo "$tmo" > "$dir/qemu.timeout"
+	timeout --foreground -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 |
 		sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
 		tee "$dir/console.log" |
 		sed -u "s/^/$prefix/"
@@ -313,7 +357,7 @@ report_kernel() {
 		echo "# last console lines:"
 		tail -n 15 "$dir/console.log" | sed 's/^/#   /'
 	elif [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-		host_fail "$flavour ($kver): QEMU timed out after ${QEMU_TIMEOUT}s"
+		host_fail "$flavour ($kver): QEMU timed out after $(cat "$dir/qemu.timeout" 2>/dev/null || echo "$QEMU_TIMEOUT")s"
 		echo "# last console lines:"
 		tail -n 15 "$dir/console.log" | sed 's/^/#   /'
 	elif ! grep -q '^PROCTERM-GUEST-DONE' "$results"; then
@@ -354,7 +398,7 @@ done
 # the first kernel (tests/qemu/lib.sh: choose_accel).
 if [ "${#ready[@]}" -gt 0 ]; then
 	section "accelerator"
-	accel_line=$(choose_accel "${ROOT[${ready[0]}]}/boot/vmlinuz-${KVER[${ready[0]}]}" -cpu max)
+	accel_line=$(choose_accel "${IMAGE[${ready[0]}]}" -cpu max)
 	ACCEL=${accel_line%% *}
 	echo "qemu: accelerator $accel_line"
 	summary+=("# accelerator: $accel_line")

@@ -5,7 +5,7 @@
 #
 #   tests/qemu/sync-src.sh FROM TO PATH...
 #
-# Copies the source files (Kbuild, Makefile, *.c, *.h, *.S, *.lds) under each
+# Copies the source files (Kbuild, Makefile, META, *.c, *.h, *.S, *.lds) under each
 # PATH of FROM to TO, only those whose content changed, so that kbuild in TO
 # rebuilds what changed and nothing else. Build products in FROM (from an
 # in-tree build) are never copied. Files copied by an earlier run that have
@@ -21,7 +21,7 @@ new=$(mktemp "$to/.synced-files.XXXXXX")
 trap 'rm -f "$new"' EXIT
 
 cd "$from"
-find "$@" -type f \( -name Kbuild -o -name Makefile -o -name '*.c' -o -name '*.h' \
+find "$@" -type f \( -name Kbuild -o -name Makefile -o -name META -o -name '*.c' -o -name '*.h' \
 	-o -name '*.S' -o -name '*.lds' \) ! -name '*.mod.c' 2>/dev/null | LC_ALL=C sort > "$new"
 
 while IFS= read -r f; do

@@ -45,6 +45,7 @@ wait_for() {
 	for ((i = 0; i < 100; i++)); do
 		get "$1"
 		[ "$v" = "$2" ] && return 0
+		[ "$v" = - ] && return 1	# no such counter: no use waiting
 		sleep 0.1
 	done
 	return 1

@@ -37,7 +37,10 @@ trap cli_cleanup EXIT
 ok() { n=$((n + 1)); passed=$((passed + 1)); echo "ok $n $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n $1"; }
 skip() { n=$((n + 1)); echo "ok $n $1 # SKIP $2"; }
-diag() { sed 's/^/# /'; }
+# diag: stdin as TAP comments, at most 60 lines of it.
+diag() {
+	awk 'NR <= 60 { print "# " $0 } END { if (NR > 60) print "# ... " NR - 60 " more lines" }'
+}
 
 # check DESCRIPTION CONDITION...: one test, passing when CONDITION is true.
 check() {
@@ -125,14 +128,17 @@ spawn_stopped() {
 # spawn_tree: a bash with two sleeping children; root in $last, children
 # in $kids.
 spawn_tree() {
-	local tries
+	local end=$((SECONDS + 20)) k
 	spawn bash -c 'sleep 1000 & sleep 1000 & wait'
-	for tries in $(seq 200); do
-		kids=$(children_of "$last")
-		[ "$(echo $kids | wc -w)" = 2 ] && break
+	while :; do
+		k=($(children_of "$last"))
+		[ "${#k[@]}" = 2 ] && [ "$(cat "/proc/${k[0]}/comm" "/proc/${k[1]}/comm" 2>/dev/null)" = "sleep
+sleep" ] && break
+		[ "$SECONDS" -lt "$end" ] || break
 		sleep 0.05
 	done
-	started+=($kids)
+	kids="${k[*]}"
+	started+=("${k[@]}")
 }
 
 # children_of PID: the PIDs whose parent is PID.
@@ -149,12 +155,12 @@ children_of() {
 
 # reap PID [SECONDS]: bash's wait status for one of our children, in
 # $status; "alive" if it is still running after SECONDS (default 20), when it
-# is killed so that the script goes on.
+# is killed so that the script goes on. Deadlines are in wall-clock seconds:
+# a loaded TCG guest makes every fork slow.
 reap() {
-	local tries=$(( ${2:-20} * 20 ))
-	while kill -0 "$1" 2>/dev/null && ! zombie "$1" && [ "$tries" -gt 0 ]; do
+	local end=$((SECONDS + ${2:-20}))
+	while alive "$1" && [ "$SECONDS" -lt "$end" ]; do
 		sleep 0.05
-		tries=$((tries - 1))
 	done
 	if alive "$1"; then
 		kill -CONT "$1" 2>/dev/null
@@ -167,9 +173,12 @@ reap() {
 	status=$?
 }
 
-# state PID: the state letter in /proc/PID/stat, or nothing.
+# state PID: the state letter in /proc/PID/stat, or nothing (no fork).
 state() {
-	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1
+	local line
+	read -r line 2>/dev/null <"/proc/$1/stat" || return 0
+	line=${line##*) }
+	echo "${line%% *}"
 }
 
 zombie() { [ "$(state "$1")" = Z ]; }
@@ -183,35 +192,37 @@ alive() {
 
 # gone PID [SECONDS]: not alive within SECONDS (default 10).
 gone() {
-	local tries=$(( ${2:-10} * 20 ))
-	while alive "$1" && [ "$tries" -gt 0 ]; do
+	local end=$((SECONDS + ${2:-10}))
+	while alive "$1" && [ "$SECONDS" -lt "$end" ]; do
 		sleep 0.05
-		tries=$((tries - 1))
 	done
 	! alive "$1"
 }
 
 # wait_state PID STATE: until /proc/PID/stat shows STATE (10 s at most).
 wait_state() {
-	for _ in $(seq 200); do
-		[ "$(state "$1")" = "$2" ] && return 0
+	local end=$((SECONDS + 10))
+	while [ "$(state "$1")" != "$2" ]; do
+		[ "$SECONDS" -lt "$end" ] && alive "$1" || return 1
 		sleep 0.05
 	done
-	return 1
 }
 
 # wait_comm PID COMM: until the process is named COMM (10 s at most).
 wait_comm() {
-	for _ in $(seq 200); do
-		[ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] && return 0
+	local end=$((SECONDS + 10))
+	while [ "$(cat "/proc/$1/comm" 2>/dev/null)" != "$2" ]; do
+		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.05
 	done
-	return 1
 }
 
 # start_of PID: field 22 of /proc/PID/stat, the start time in handles.
 start_of() {
-	sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f20
+	local line f
+	read -r line <"/proc/$1/stat" || return
+	read -ra f <<<"${line##*) }"
+	echo "${f[19]}"
 }
 
 unused_pid() {

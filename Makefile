@@ -6,20 +6,33 @@
 #   make module|ctl|tests
 #   make install         module (modules_install + depmod) and CLI, man page, completion
 #   make check           build and run every test in QEMU on each of KERNELS
+#   make check-debug     the same on the debug kernels (DEBUG_KERNELS), built once
+#   make check-debug-ci  CI's subset on the debug kernels (CI_DEBUG_TESTS)
+#   make check-build     compile-only, W=1 + sparse, every x86-64 header flavour
+#   make meta            print kmod/META (version, supported kernel range)
 #   make demo | vm       the demo, or a shell, in QEMU on DEMO_KERNEL
 #   make style | sparse  checkpatch.pl --strict / sparse over the module
 #   make deps            install what the build and tests need (Debian, root)
 #
 # Variables: KERNELRELEASE, KDIR, W=1, C=1, PREFIX (/usr), DESTDIR,
-# KERNELS (6.1 6.12 6.12-rt), DEMO_KERNEL (6.12), TESTS (subset of test
-# programs for "make check", e.g. TESTS="kill_test tree_test"), and for the
-# QEMU runs QEMU_JOBS, QEMU_TIMEOUT, QEMU_MEM, QEMU_SMP (tests/qemu/README.md).
+# KERNELS (6.1 6.12 6.12-rt sid), DEBUG_KERNELS (debug debug-rt), DEMO_KERNEL
+# (6.12), TESTS (subset of test programs for "make check" and "make
+# check-debug", e.g. TESTS="kill_test tree_test"), CI_DEBUG_TESTS, and for
+# the QEMU runs QEMU_JOBS, QEMU_TIMEOUT, QEMU_DEBUG_TIMEOUT, QEMU_MEM,
+# QEMU_SMP (tests/qemu/README.md).
 
 KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 PREFIX ?= /usr
 DESTDIR ?=
 KERNELS ?= 6.1 6.12 6.12-rt
+DEBUG_KERNELS ?= debug debug-rt
+# What CI runs on the debug kernels when the whole suite does not fit its
+# time budget (.ci/run): the stress tests that only make sense under
+# KASAN/lockdep/kmemleak — the fuzzer, the races, the stress and unload
+# cycles — plus the kill and deferred basics. The kmemleak scan and the
+# log checks come with every run.
+CI_DEBUG_TESTS ?= fuzz* race* *stress* unload* kill_test deferred_test module_test
 DEMO_KERNEL ?= 6.12
 TESTS ?=
 
@@ -101,6 +114,20 @@ deps:
 check:
 	$(QEMU_RUN) --check $(KERNELS)
 
+# The debug kernels are built on first use (tests/qemu/debug-kernel.sh,
+# 10-25 min each on two cores) and cached.
+check-debug:
+	$(QEMU_RUN) --check $(DEBUG_KERNELS)
+
+check-debug-ci:
+	MAKE="$(MAKE)" PROCTERM_TESTS="$(CI_DEBUG_TESTS)" $(CURDIR)/tests/qemu/run.sh --check $(DEBUG_KERNELS)
+
+check-build:
+	MAKE="$(MAKE)" $(CURDIR)/tests/qemu/check-build.sh
+
+meta:
+	@cat kmod/META
+
 demo:
 	$(QEMU_RUN) --demo $(DEMO_KERNEL)
 
@@ -119,4 +146,5 @@ clean:
 	@if [ -f ctl/Makefile ]; then $(MAKE) -C ctl clean; fi
 	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
 
-.PHONY: all module ctl linux-source tests install style sparse deps check demo vm bench clean
+.PHONY: all module ctl linux-source tests install style sparse deps check check-debug \
+	check-debug-ci check-build meta demo vm bench clean

@@ -13,29 +13,10 @@
 
 #include "procterm_nl.h"
 
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-#ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK 10
-#endif
-#ifndef NLM_F_CAPPED
-#define NLM_F_CAPPED 0x100
-#endif
-#ifndef NLM_F_ACK_TLVS
-#define NLM_F_ACK_TLVS 0x200
-#endif
-#ifndef NLMSGERR_ATTR_MISS_TYPE
-#define NLMSGERR_ATTR_MISS_TYPE 5
-#endif
-
 #define PT_RECV_BUF	65536
 #define PT_DEFAULT_TIMEOUT_MS	20000
 
-static int64_t now_ms(void)
+int64_t pt_now_ms(void)
 {
 	struct timespec ts;
 
@@ -193,19 +174,51 @@ static void record_attrs(struct pt_attrs *r, const unsigned char *p, size_t len)
 	}
 }
 
+void pt_attrs_parse(struct pt_attrs *a, const void *p, size_t len)
+{
+	memset(a, 0, sizeof(*a));
+	record_attrs(a, p, len);
+}
+
+size_t pt_err_tlv_offset(const struct nlmsghdr *nlh)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(nlh);
+	size_t off = NLMSG_LENGTH(sizeof(*e));
+
+	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
+	return NLMSG_ALIGN(off);
+}
+
+void pt_ack_msg(const struct nlmsghdr *nlh, size_t off, char *msg)
+{
+	const unsigned char *p = (const unsigned char *)nlh + NLMSG_ALIGN(off);
+	const unsigned char *end = (const unsigned char *)nlh + nlh->nlmsg_len;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	while (end - p >= (long)NLA_HDRLEN) {
+		const struct nlattr *nla = (const struct nlattr *)p;
+
+		if (nla->nla_len < NLA_HDRLEN || (long)nla->nla_len > end - p)
+			return;
+		if ((nla->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG)
+			snprintf(msg, PT_EXTACK_LEN, "%.*s",
+				 (int)(nla->nla_len - NLA_HDRLEN),
+				 (const char *)p + NLA_HDRLEN);
+		p += NLA_ALIGN(nla->nla_len);
+	}
+}
+
 /* Extended-ack TLVs that follow a struct nlmsgerr. */
 static void record_extack(struct pt_reply *r, const struct nlmsghdr *nlh)
 {
-	const struct nlmsgerr *e = NLMSG_DATA(nlh);
 	const unsigned char *p, *end;
 	size_t off;
 
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return;
-	off = NLMSG_HDRLEN + sizeof(*e);
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
-	off = NLMSG_ALIGN(off);
+	off = pt_err_tlv_offset(nlh);
 	if (off >= nlh->nlmsg_len)
 		return;
 	p = (const unsigned char *)nlh + off;
@@ -263,7 +276,7 @@ int pt_recv(struct pt_sock *s, uint32_t seq, unsigned int want,
 {
 	static unsigned char buf[PT_RECV_BUF]
 		__attribute__((aligned(NLMSG_ALIGNTO)));
-	int64_t deadline = s->timeout_ms > 0 ? now_ms() + s->timeout_ms : 0;
+	int64_t deadline = s->timeout_ms > 0 ? pt_now_ms() + s->timeout_ms : 0;
 
 	memset(r, 0, sizeof(*r));
 	while (!complete(r, want)) {
@@ -273,7 +286,7 @@ int pt_recv(struct pt_sock *s, uint32_t seq, unsigned int want,
 		ssize_t n;
 
 		if (deadline) {
-			left = (int)(deadline - now_ms());
+			left = (int)(deadline - pt_now_ms());
 			if (left < 0)
 				left = 0;
 		}
@@ -372,6 +385,64 @@ int pt_kill(struct pt_sock *s, pid_t pid, const struct pt_kill_args *args,
 	return pt_request(s, &m, r);
 }
 
+int pt_ask(struct pt_sock *s, struct pt_msg *m, struct pt_answer *a,
+	   int timeout_ms)
+{
+	static unsigned char buf[PT_RECV_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
+	uint32_t seq = pt_nlh(m)->nlmsg_seq;
+	int ret;
+
+	memset(a, 0, sizeof(*a));
+	ret = pt_send(s, m->buf, m->len);
+	if (ret)
+		return ret;
+	while (!a->acked) {
+		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+		struct nlmsghdr *h;
+		ssize_t n;
+		int len;
+
+		n = poll(&pfd, 1, timeout_ms);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -ETIMEDOUT;
+		n = recv(s->fd, buf, sizeof(buf), 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		len = (int)n;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
+			const unsigned char *attrs;
+			size_t alen;
+
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				a->acked = true;
+				a->err = -e->error;
+				pt_ack_msg(h, pt_err_tlv_offset(h), a->msg);
+				continue;
+			}
+			if (h->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
+				continue;
+			if (a->nreplies++)
+				continue;
+			a->cmd = ((struct genlmsghdr *)NLMSG_DATA(h))->cmd;
+			attrs = (const unsigned char *)NLMSG_DATA(h) + GENL_HDRLEN;
+			alen = h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+			pt_attrs_parse(&a->a, attrs, alen);
+			a->len = alen < sizeof(a->data) ? alen : sizeof(a->data);
+			memcpy(a->data, attrs, a->len);
+		}
+	}
+	return -a->err;
+}
+
 static int resolve_family(struct pt_sock *s, const char *name)
 {
 	struct pt_reply r;
@@ -392,6 +463,30 @@ static int resolve_family(struct pt_sock *s, const char *name)
 	return 0;
 }
 
+int pt_open_id(struct pt_sock *s, uint16_t family)
+{
+	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
+	int one = 1, ret;
+
+	memset(s, 0, sizeof(*s));
+	s->timeout_ms = PT_DEFAULT_TIMEOUT_MS;
+	s->family = family;
+	s->version = PROCTERM_GENL_VERSION;
+	s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (s->fd < 0)
+		return -errno;
+	if (bind(s->fd, (struct sockaddr *)&local, sizeof(local)) ||
+	    setsockopt(s->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
+	    setsockopt(s->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one))) {
+		ret = -errno;
+		close(s->fd);
+		s->fd = -1;
+		return ret;
+	}
+	s->seq = (uint32_t)pt_now_ms() ^ ((uint32_t)getpid() << 16);
+	return 0;
+}
+
 int pt_open_family(struct pt_sock *s, const char *name)
 {
 	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
@@ -409,7 +504,7 @@ int pt_open_family(struct pt_sock *s, const char *name)
 		goto err;
 	}
 	/* Start from an arbitrary point so stale answers never match. */
-	s->seq = (uint32_t)now_ms() ^ ((uint32_t)getpid() << 16);
+	s->seq = (uint32_t)pt_now_ms() ^ ((uint32_t)getpid() << 16);
 	ret = resolve_family(s, name);
 	if (ret)
 		goto err;
@@ -443,6 +538,7 @@ const char *pt_errname(int err)
 		{ ETIMEDOUT, "ETIMEDOUT" }, { EPROTO, "EPROTO" },
 		{ EMSGSIZE, "EMSGSIZE" }, { ECONNREFUSED, "ECONNREFUSED" },
 		{ EACCES, "EACCES" }, { ENOBUFS, "ENOBUFS" },
+		{ EDQUOT, "EDQUOT" }, { ENODEV, "ENODEV" }, { EPIPE, "EPIPE" },
 	};
 	static char num[24];
 	size_t i;

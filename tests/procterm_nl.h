@@ -20,6 +20,26 @@
 
 #include <linux/procterm.h>
 
+/* What older userspace headers may lack. */
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270
+#endif
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK 11
+#endif
+#ifndef NETLINK_CAP_ACK
+#define NETLINK_CAP_ACK 10
+#endif
+#ifndef NLM_F_CAPPED
+#define NLM_F_CAPPED 0x100
+#endif
+#ifndef NLM_F_ACK_TLVS
+#define NLM_F_ACK_TLVS 0x200
+#endif
+#ifndef NLMSGERR_ATTR_MISS_TYPE
+#define NLMSGERR_ATTR_MISS_TYPE 5
+#endif
+
 #define PT_MSG_SIZE	8192	/* largest request the tests build */
 #define PT_EXTACK_LEN	256	/* longest extack message kept */
 #define PT_ATTR_SLOTS	64	/* attribute types 0..63 are recorded */
@@ -149,6 +169,48 @@ int pt_request(struct pt_sock *s, struct pt_msg *m, struct pt_reply *r);
  */
 int pt_kill(struct pt_sock *s, pid_t pid, const struct pt_kill_args *args,
 	    struct pt_reply *r);
+
+/*
+ * Open a socket for a family whose id is already known (no controller
+ * request, so the socket's receive history is only what the caller does).
+ */
+int pt_open_id(struct pt_sock *s, uint16_t family);
+
+/* Where the extended-ack TLVs of an NLMSG_ERROR begin (aligned). */
+size_t pt_err_tlv_offset(const struct nlmsghdr *nlh);
+/*
+ * Copy NLMSGERR_ATTR_MSG of an ack whose TLVs start at @off (for
+ * NLMSG_ERROR pt_err_tlv_offset(), for NLMSG_DONE NLMSG_LENGTH(sizeof(int)))
+ * into @msg (PT_EXTACK_LEN bytes); @msg is left alone when there is none.
+ */
+void pt_ack_msg(const struct nlmsghdr *nlh, size_t off, char *msg);
+/* Record the attributes in @p (@len bytes) into @a, which is cleared first. */
+void pt_attrs_parse(struct pt_attrs *a, const void *p, size_t len);
+
+#define PT_ANSWER_DATA	1024	/* attribute bytes of the first reply kept */
+
+/* The answer to one request: its ack, and the first data message. */
+struct pt_answer {
+	bool acked;
+	int err;		/* positive errno from the ack, 0: success */
+	char msg[PT_EXTACK_LEN];
+	int nreplies;		/* data messages with the request's sequence number */
+	uint8_t cmd;		/* genlmsghdr.cmd of the first one */
+	size_t len;		/* its attribute bytes, as many as data holds */
+	unsigned char data[PT_ANSWER_DATA];
+	struct pt_attrs a;	/* its attributes */
+};
+
+/*
+ * Send a request built with pt_msg_init() (which asks for an ack) and read
+ * until its ack arrives, at most @timeout_ms between datagrams. Returns
+ * -a->err, or a negative errno of the socket (-ETIMEDOUT: no ack in time).
+ */
+int pt_ask(struct pt_sock *s, struct pt_msg *m, struct pt_answer *a,
+	   int timeout_ms);
+
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t pt_now_ms(void);
 
 /* A printable name for an errno value ("ESRCH"), or its number. */
 const char *pt_errname(int err);

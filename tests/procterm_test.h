@@ -87,6 +87,30 @@ int pt_set_creds(uid_t ruid, uid_t euid, uid_t suid, gid_t gid, uint64_t caps);
 /* Only change UIDs (for targets: keeps whatever capabilities survive). */
 int pt_set_uids(uid_t ruid, uid_t euid, uid_t suid);
 
+/*
+ * Fork a child by pt_spawn()'s rules; it reports @len bytes into @res (its
+ * "ready" data, written when it is done), then is reaped into @status
+ * within 3 * PT_DEATH_MS. 0 or a negative errno.
+ */
+int pt_run_child(pt_body_fn body, void *arg, void *res, size_t len, int *status);
+
+/* Read exactly @len bytes; 0, -EPIPE at end of file, or -errno. */
+int pt_read_full(int fd, void *buf, size_t len);
+/* Write all of @buf, giving up silently on an error. */
+void pt_write_full(int fd, const void *buf, size_t len);
+/* Sleep @ms milliseconds, resuming after signals. */
+void pt_sleep_ms(int ms);
+/* Sleep *@delay_ms and double it, up to 20 ms (for polling loops). */
+void pt_backoff(int *delay_ms);
+/* Read a whole small file, NUL-terminated; bytes read or -errno. */
+int pt_read_file(const char *path, char *buf, size_t len);
+/* Write @str to @path in one write(2); 0 or -errno (-EIO: short write). */
+int pt_write_file(const char *path, const char *str);
+/* An integer from the environment (strtol base 0), @def if unset or out of range. */
+long pt_env_long(const char *name, long def, long min, long max);
+/* The value of "@field:" in /proc/@pid/status, leading blanks skipped. */
+int pt_proc_status_field(pid_t pid, const char *field, char *val, size_t len);
+
 /* What a forked requester reports back to the test. */
 struct pt_result {
 	int ret;		/* pt_kill()'s return, or a setup failure */

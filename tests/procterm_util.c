@@ -20,16 +20,18 @@
 
 #include "procterm_test.h"
 
-static int64_t now_ms(void)
+void pt_sleep_ms(int ms)
 {
-	struct timespec ts;
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (long)(ms % 1000) * 1000000,
+	};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
 }
 
-/* Short pauses while polling for a state only the kernel can report. */
-static void backoff(int *delay_ms)
+void pt_backoff(int *delay_ms)
 {
 	struct timespec ts = {
 		.tv_sec = *delay_ms / 1000,
@@ -41,7 +43,7 @@ static void backoff(int *delay_ms)
 		*delay_ms *= 2;
 }
 
-static int read_full(int fd, void *buf, size_t len)
+int pt_read_full(int fd, void *buf, size_t len)
 {
 	size_t got = 0;
 
@@ -59,7 +61,7 @@ static int read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
-static void write_full(int fd, const void *buf, size_t len)
+void pt_write_full(int fd, const void *buf, size_t len)
 {
 	size_t done = 0;
 
@@ -78,12 +80,12 @@ void pt_ready(int ready_fd)
 {
 	char c = 'r';
 
-	write_full(ready_fd, &c, 1);
+	pt_write_full(ready_fd, &c, 1);
 }
 
 void pt_ready_data(int ready_fd, const void *data, size_t len)
 {
-	write_full(ready_fd, data, len);
+	pt_write_full(ready_fd, data, len);
 }
 
 void pt_block_forever(void)
@@ -121,7 +123,7 @@ pid_t pt_spawn(pt_body_fn body, void *arg, void *ready, size_t ready_len)
 		ready = &byte;
 		ready_len = 1;
 	}
-	ret = read_full(p[0], ready, ready_len);
+	ret = pt_read_full(p[0], ready, ready_len);
 	close(p[0]);
 	if (ret) {
 		pt_reap(&pid);
@@ -167,7 +169,7 @@ pid_t pt_spawn_zombie(int code)
 
 int pt_wait_timeout(pid_t pid, int *status, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = pt_now_ms() + timeout_ms;
 	int delay = 1;
 
 	for (;;) {
@@ -177,9 +179,9 @@ int pt_wait_timeout(pid_t pid, int *status, int timeout_ms)
 			return 0;
 		if (r < 0 && errno != EINTR)
 			return -errno;
-		if (now_ms() > deadline)
+		if (pt_now_ms() > deadline)
 			return -ETIMEDOUT;
-		backoff(&delay);
+		pt_backoff(&delay);
 	}
 }
 
@@ -284,16 +286,16 @@ int pt_thread_count(pid_t pid)
 
 int pt_wait_state(pid_t pid, char state, int timeout_ms)
 {
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = pt_now_ms() + timeout_ms;
 	struct pt_stat st;
 	int delay = 1;
 
 	for (;;) {
 		if (!pt_read_stat(pid, &st) && st.state == state)
 			return 0;
-		if (now_ms() > deadline)
+		if (pt_now_ms() > deadline)
 			return -ETIMEDOUT;
-		backoff(&delay);
+		pt_backoff(&delay);
 	}
 }
 
@@ -366,5 +368,85 @@ int pt_set_uids(uid_t ruid, uid_t euid, uid_t suid)
 int pt_read_result(int fd, struct pt_result *res)
 {
 	memset(res, 0, sizeof(*res));
-	return read_full(fd, res, sizeof(*res));
+	return pt_read_full(fd, res, sizeof(*res));
+}
+
+int pt_run_child(pt_body_fn body, void *arg, void *res, size_t len, int *status)
+{
+	pid_t pid = pt_spawn(body, arg, res, len);
+	int ret;
+
+	if (pid < 0)
+		return pid;
+	ret = pt_wait_timeout(pid, status, PT_DEATH_MS * 3);
+	if (ret)
+		pt_reap(&pid);
+	return ret;
+}
+
+int pt_read_file(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int pt_write_file(const char *path, const char *str)
+{
+	ssize_t n;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, str, strlen(str));
+	close(fd);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)strlen(str) ? 0 : -EIO;
+}
+
+long pt_env_long(const char *name, long def, long min, long max)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return def;
+	errno = 0;
+	v = strtol(s, &end, 0);
+	if (errno || *end || v < min || v > max)
+		return def;
+	return v;
+}
+
+int pt_proc_status_field(pid_t pid, const char *field, char *val, size_t len)
+{
+	char path[64], buf[8192], *p, *eol;
+	size_t flen = strlen(field);
+	int n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	n = pt_read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	for (p = buf; p && *p; p = eol ? eol + 1 : NULL) {
+		eol = strchr(p, '\n');
+		if (!strncmp(p, field, flen) && p[flen] == ':') {
+			p += flen + 1;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			snprintf(val, len, "%.*s", (int)(eol ? eol - p : (long)strlen(p)), p);
+			return 0;
+		}
+	}
+	return -ENOENT;
 }

@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 pkgs=(build-essential make gcc pkg-config libnl-3-dev libnl-genl-3-dev
       qemu-system-x86 busybox-static cpio xz-utils zstd kmod sparse
       util-linux procps python3 python3-yaml python3-jsonschema linux-source-6.12
-      dwarves)
+      dwarves apparmor)
 
 # The compiler the kernels were built with (gcc-12 for all three); the
 # kernel headers themselves are unpacked into the cache by headers.sh, never

@@ -93,52 +93,6 @@ static int64_t clock_ns(clockid_t clk)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int64_t mono_ms(void)
-{
-	return clock_ns(CLOCK_MONOTONIC) / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static int read_all(int fd, void *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, (char *)buf + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;
-		got += n;
-	}
-	return 0;
-}
-
-static void write_all(int fd, const void *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return;
-		done += n;
-	}
-}
-
 static struct shared *shared_map(void)
 {
 	void *p = mmap(NULL, sizeof(struct shared), PROT_READ | PROT_WRITE,
@@ -157,7 +111,7 @@ static struct shared *shared_map(void)
  */
 static int wait_event_ms(pid_t pid, int *status, int timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = pt_now_ms() + timeout_ms;
 
 	for (;;) {
 		pid_t r = waitpid(pid, status, WNOHANG | __WALL);
@@ -166,19 +120,19 @@ static int wait_event_ms(pid_t pid, int *status, int timeout_ms)
 			return WIFSTOPPED(*status) ? 1 : 0;
 		if (r < 0 && errno != EINTR)
 			return -errno;
-		if (mono_ms() > deadline)
+		if (pt_now_ms() > deadline)
 			return -ETIMEDOUT;
-		sleep_ms(2);
+		pt_sleep_ms(2);
 	}
 }
 
 /* Our child died and was reaped within @timeout_ms; stops are not deaths. */
 static int wait_death(pid_t pid, int *status, int timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = pt_now_ms() + timeout_ms;
 
 	for (;;) {
-		int left = (int)(deadline - mono_ms());
+		int left = (int)(deadline - pt_now_ms());
 		int r = wait_event_ms(pid, status, left > 0 ? left : 0);
 
 		if (r != 1)
@@ -202,12 +156,12 @@ static void reap(pid_t *pid)
 /* The counter moved past @from within @timeout_ms. */
 static bool counter_moves(const struct shared *sh, uint64_t from, int timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = pt_now_ms() + timeout_ms;
 
 	while (sh->counter == from) {
-		if (mono_ms() > deadline)
+		if (pt_now_ms() > deadline)
 			return false;
-		sleep_ms(1);
+		pt_sleep_ms(1);
 	}
 	return true;
 }
@@ -243,7 +197,7 @@ static long blocked_syscall(pid_t pid, pid_t tid)
  */
 static bool sleeps_in(pid_t pid, pid_t tid, long nr, int timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = pt_now_ms() + timeout_ms;
 	struct pt_stat st;
 
 	for (;;) {
@@ -252,9 +206,9 @@ static bool sleeps_in(pid_t pid, pid_t tid, long nr, int timeout_ms)
 		if (!pt_read_task_stat(pid, tid, &st) && st.state == 'S' &&
 		    (sc == nr || sc == -2))
 			return true;
-		if (mono_ms() > deadline)
+		if (pt_now_ms() > deadline)
 			return false;
-		sleep_ms(2);
+		pt_sleep_ms(2);
 	}
 }
 
@@ -365,7 +319,7 @@ static int transact(struct pt_sock *s, struct pt_msg *m, struct dreply *r,
 {
 	static unsigned char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
 	uint32_t seq = pt_nlh(m)->nlmsg_seq;
-	int64_t deadline = mono_ms() + 30000;
+	int64_t deadline = pt_now_ms() + 30000;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
@@ -374,7 +328,7 @@ static int transact(struct pt_sock *s, struct pt_msg *m, struct dreply *r,
 		return ret;
 	for (;;) {
 		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
-		int left = (int)(deadline - mono_ms()), len, pr;
+		int left = (int)(deadline - pt_now_ms()), len, pr;
 		struct nlmsghdr *nlh;
 		ssize_t got;
 
@@ -776,7 +730,7 @@ static uint64_t spawn_stopped_spinner(struct __test_metadata *_metadata,
 		TH_LOG("the target did not stop (state %c)", state_of(self->child));
 	c = self->sh->counter;
 	/* Stopped means frozen: otherwise the counter checks prove nothing. */
-	sleep_ms(50);
+	pt_sleep_ms(50);
 	EXPECT_EQ(c, self->sh->counter) TH_LOG("the counter moves while stopped");
 	return self->sh->counter;
 }
@@ -860,7 +814,7 @@ TEST_F_TIMEOUT(stopped, dies_on_sigcont_without_running, 90)
 	}
 
 	/* Arming neither killed, woke nor continued it. */
-	sleep_ms(WATCH_MS);
+	pt_sleep_ms(WATCH_MS);
 	ASSERT_ALIVE(pid, "while stopped, without ever running");
 	ASSERT_EQ(0, pt_read_stat(pid, &st));
 	ASSERT_EQ('T', st.state) TH_LOG("state %c one second after arming", st.state);
@@ -963,7 +917,7 @@ TEST_F_TIMEOUT(traced, dies_when_tracer_resumes, 90)
 	ret = arm(&self->nl, pid, true, 42, &id, &r);
 	ASSERT_ARMED(ret, r, id, pid);
 
-	sleep_ms(WATCH_MS);
+	pt_sleep_ms(WATCH_MS);
 	ASSERT_ALIVE(pid, "in its ptrace stop");
 	ASSERT_EQ(0, pt_read_stat(pid, &st));
 	ASSERT_EQ('t', st.state) TH_LOG("state %c one second after arming", st.state);
@@ -1014,7 +968,7 @@ TEST_F_TIMEOUT(deferred, blocked_reader_dies_before_seeing_data, 90)
 	ret = arm(&self->nl, pid, true, 17, &id, &r);
 	ASSERT_ARMED(ret, r, id, pid);
 
-	sleep_ms(WATCH_MS);
+	pt_sleep_ms(WATCH_MS);
 	ASSERT_ALIVE(pid, "while blocked in read()");
 	ASSERT_TRUE(sleeps_in(pid, pid, SYS_read, 0))
 		TH_LOG("arming woke the reader (state %c)", state_of(pid));
@@ -1079,7 +1033,7 @@ TEST_F_TIMEOUT(deferred, cancel_lets_target_run, 90)
 	ASSERT_TRUE(counter_moves(self->sh, frozen, PT_DEATH_MS))
 		TH_LOG("the counter stays at %" PRIu64 " after SIGCONT (state %c)",
 		       frozen, state_of(pid));
-	sleep_ms(WATCH_MS);
+	pt_sleep_ms(WATCH_MS);
 	ASSERT_ALIVE(pid, "although its request was cancelled");
 	ASSERT_NE('T', state_of(pid));
 	ASSERT_EQ(0, pending_count_pid(&self->nl, pid, NULL));
@@ -1437,7 +1391,7 @@ TEST_F_TIMEOUT(threads, one_thread_wakes_process_dies, 90)
 	ret = arm(&self->nl, pid, true, 0x5A, &id, &r);
 	ASSERT_ARMED(ret, r, id, pid);
 
-	sleep_ms(WATCH_MS);
+	pt_sleep_ms(WATCH_MS);
 	ASSERT_ALIVE(pid, "while all its threads were blocked");
 	ASSERT_EQ(NTHREADS, pt_thread_count(pid));
 	ASSERT_TRUE(all_blocked(self->sh, pid, 0))
@@ -1512,7 +1466,7 @@ static int requester_body(int ready_fd, void *p)
 	}
 	pt_close(&s);
 out:
-	write_all(a->result_fd, &res, sizeof(res));
+	pt_write_full(a->result_fd, &res, sizeof(res));
 	return 0;
 }
 
@@ -1531,7 +1485,7 @@ static int run_requester(struct __test_metadata *_metadata,
 	close(p[1]);
 	if (self->requester <= 0)
 		return self->requester ? self->requester : -ECHILD;
-	ret = read_all(self->result_fd, res, sizeof(*res));
+	ret = pt_read_full(self->result_fd, res, sizeof(*res));
 	close(self->result_fd);
 	self->result_fd = -1;
 	if (!wait_death(self->requester, &status, PT_DEATH_MS))

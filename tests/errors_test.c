@@ -120,12 +120,18 @@ TEST_F(errors, kthreadd_is_not_a_process)
 	struct pt_reply r;
 	int ret;
 
+	char why[96];
+
 	if (!is_kernel_thread(2))
 		SKIP(return, "PID 2 is not a kernel thread here");
+	ASSERT_EQ(0, pt_sig_pending(2, SIGKILL, why, sizeof(why))) TH_LOG("%s", why);
 	ret = pt_kill(&self->nl, 2, NULL, &r);
 	ASSERT_PT_ERROR(ENOTTY, ret, r);
 	ASSERT_TRUE(pt_pid_alive(2));
 	ASSERT_TRUE(is_kernel_thread(2));
+	/* Kernel threads survive SIGKILL: what can fail is a queued signal. */
+	ASSERT_EQ(0, pt_sig_pending(2, SIGKILL, why, sizeof(why)))
+		TH_LOG("refused, yet SIGKILL is pending on kthreadd (%s)", why);
 }
 
 /* A per-CPU kernel thread that lives as long as the system. */
@@ -160,6 +166,7 @@ static pid_t find_ksoftirqd(void)
 
 TEST_F(errors, kernel_thread_is_not_a_process)
 {
+	char why[96];
 	struct pt_reply r;
 	pid_t pid;
 	int ret;
@@ -167,9 +174,12 @@ TEST_F(errors, kernel_thread_is_not_a_process)
 	pid = find_ksoftirqd();
 	if (!pid)
 		SKIP(return, "no ksoftirqd/0 kernel thread");
+	ASSERT_EQ(0, pt_sig_pending(pid, SIGKILL, why, sizeof(why))) TH_LOG("%s", why);
 	ret = pt_kill(&self->nl, pid, NULL, &r);
 	ASSERT_PT_ERROR(ENOTTY, ret, r);
 	ASSERT_TRUE(pt_pid_alive(pid));
+	ASSERT_EQ(0, pt_sig_pending(pid, SIGKILL, why, sizeof(why)))
+		TH_LOG("refused, yet SIGKILL is pending on ksoftirqd/0 (%s)", why);
 }
 
 static void *blocked_thread(void *p)

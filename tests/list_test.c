@@ -35,18 +35,6 @@
 #include "kselftest_harness.h"
 #include "procterm_test.h"
 
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-#ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK 10
-#endif
-#ifndef NLM_F_ACK_TLVS
-#define NLM_F_ACK_TLVS 0x200
-#endif
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -188,40 +176,6 @@ static int nl_raw_open(void)
 	return fd;
 }
 
-#ifndef NLM_F_CAPPED
-#define NLM_F_CAPPED 0x100
-#endif
-
-/* Where the extended-ack TLVs of an NLMSG_ERROR begin. */
-static size_t err_tlv_offset(const struct nlmsghdr *nlh)
-{
-	const struct nlmsgerr *e = NLMSG_DATA(nlh);
-	size_t off = NLMSG_LENGTH(sizeof(*e));
-
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
-	return off;
-}
-
-static void ack_msg(const struct nlmsghdr *nlh, size_t off, char *msg)
-{
-	const unsigned char *p = (const unsigned char *)nlh + NLMSG_ALIGN(off);
-	const unsigned char *end = (const unsigned char *)nlh + nlh->nlmsg_len;
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	while (end - p >= (long)NLA_HDRLEN) {
-		const struct nlattr *nla = (const struct nlattr *)p;
-
-		if (nla->nla_len < NLA_HDRLEN || (long)nla->nla_len > end - p)
-			return;
-		if ((nla->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG)
-			snprintf(msg, PT_EXTACK_LEN, "%.*s",
-				 (int)(nla->nla_len - NLA_HDRLEN),
-				 (const char *)p + NLA_HDRLEN);
-		p += NLA_ALIGN(nla->nla_len);
-	}
-}
 
 /*
  * Dump the list on @fd (or on a fresh socket when @fd < 0), reading with
@@ -299,7 +253,7 @@ static int dump_list(int fd, uint16_t family, size_t recv_len, struct dump *d)
 				d->done = true;
 				if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)))
 					d->err = -*(const int *)NLMSG_DATA(h);
-				ack_msg(h, NLMSG_LENGTH(sizeof(int)), d->msg);
+				pt_ack_msg(h, NLMSG_LENGTH(sizeof(int)), d->msg);
 				continue;
 			}
 			if (h->nlmsg_type == NLMSG_ERROR) {
@@ -307,7 +261,7 @@ static int dump_list(int fd, uint16_t family, size_t recv_len, struct dump *d)
 
 				d->done = true;
 				d->err = -err->error;
-				ack_msg(h, err_tlv_offset(h), d->msg);
+				pt_ack_msg(h, pt_err_tlv_offset(h), d->msg);
 				continue;
 			}
 			if (h->nlmsg_type != family ||
@@ -431,56 +385,18 @@ struct answer {
  */
 static int ask(struct pt_sock *s, struct pt_msg *m, struct answer *a)
 {
-	static unsigned char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
-	uint32_t seq = pt_nlh(m)->nlmsg_seq;
-	int ret;
+	static struct pt_answer pa;
+	int ret = pt_ask(s, m, &pa, DUMP_TIMEOUT_MS);
 
 	memset(a, 0, sizeof(*a));
-	ret = pt_send(s, m->buf, m->len);
-	if (ret)
-		return ret;
-	while (!a->acked) {
-		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
-		struct nlmsghdr *h;
-		ssize_t n;
-		int len;
-
-		n = poll(&pfd, 1, DUMP_TIMEOUT_MS);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -ETIMEDOUT;
-		n = recv(s->fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		len = (int)n;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
-		     h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				a->acked = true;
-				a->err = -e->error;
-				ack_msg(h, err_tlv_offset(h), a->msg);
-				continue;
-			}
-			if (h->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
-				continue;
-			if (!a->nreplies++) {
-				a->cmd = ((struct genlmsghdr *)NLMSG_DATA(h))->cmd;
-				a->row_ok = entry_parse((const unsigned char *)NLMSG_DATA(h) +
-							GENL_HDRLEN,
-							h->nlmsg_len -
-							NLMSG_LENGTH(GENL_HDRLEN),
-							&a->row);
-			}
-		}
-	}
-	return -a->err;
+	a->acked = pa.acked;
+	a->err = pa.err;
+	memcpy(a->msg, pa.msg, sizeof(a->msg));
+	a->nreplies = pa.nreplies;
+	a->cmd = pa.cmd;
+	if (pa.nreplies)
+		a->row_ok = entry_parse(pa.data, pa.len, &a->row);
+	return ret;
 }
 
 /* PROCTERM_CMD_LIST for one PID. Returns like ask(); *e gets the row. */
@@ -499,35 +415,6 @@ static int list_one(struct pt_sock *s, pid_t pid, struct pt_entry *e,
 	return ret;
 }
 
-static int read_file(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return (int)n;
-}
-
-static int write_file(const char *path, const char *s)
-{
-	ssize_t n;
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
 /* /proc/PID/comm without the newline. */
 static int proc_comm(pid_t pid, char *comm, size_t len)
 {
@@ -535,7 +422,7 @@ static int proc_comm(pid_t pid, char *comm, size_t len)
 	int n;
 
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	n = read_file(path, comm, len);
+	n = pt_read_file(path, comm, len);
 	if (n < 0)
 		return n;
 	comm[strcspn(comm, "\n")] = '\0';
@@ -548,7 +435,7 @@ static long proc_ruid(pid_t pid)
 	char path[64], buf[4096], *p;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (read_file(path, buf, sizeof(buf)) < 0)
+	if (pt_read_file(path, buf, sizeof(buf)) < 0)
 		return -1;
 	p = strstr(buf, "\nUid:");
 	if (!p)
@@ -559,7 +446,7 @@ static long proc_ruid(pid_t pid)
 static int read_int_file(const char *path, int *v)
 {
 	char buf[32];
-	int n = read_file(path, buf, sizeof(buf));
+	int n = pt_read_file(path, buf, sizeof(buf));
 
 	if (n < 0)
 		return n;
@@ -574,7 +461,7 @@ static int set_kptr_restrict(int v)
 	char buf[16];
 
 	snprintf(buf, sizeof(buf), "%d\n", v);
-	return write_file(KPTR_RESTRICT, buf);
+	return pt_write_file(KPTR_RESTRICT, buf);
 }
 
 /* Every process in /proc with its start time. */
@@ -665,20 +552,6 @@ static void reap_fully(pid_t *pid)
 	*pid = 0;
 }
 
-/* Fork a child with the kselftest-free rules; return what it reported. */
-static int run_child(pt_body_fn body, void *arg, void *res, size_t len,
-		     int *status)
-{
-	pid_t pid = pt_spawn(body, arg, res, len);
-	int ret;
-
-	if (pid < 0)
-		return pid;
-	ret = pt_wait_timeout(pid, status, PT_DEATH_MS * 3);
-	if (ret)
-		pt_reap(&pid);
-	return ret;
-}
 
 /*
  * The test's own processes, one of each kind a user can tell apart in the
@@ -1168,7 +1041,7 @@ TEST_F_TIMEOUT(list, pid_namespace_lists_only_its_own, 90)
 	self->kid[0] = pt_spawn_sleeper();
 	ASSERT_LT(0, self->kid[0]);
 	a.outsider = self->kid[0];
-	ret = run_child(pidns_list_body, &a, &res, sizeof(res), &status);
+	ret = pt_run_child(pidns_list_body, &a, &res, sizeof(res), &status);
 	ASSERT_EQ(0, ret) TH_LOG("namespace child: %s", pt_errname(ret));
 	if (res.stage == 100)
 		SKIP(return, "no new PID namespace: %s", pt_errname(res.ret));
@@ -1285,7 +1158,7 @@ static int unpriv_body(int ready_fd, void *p)
 			res.stage = 100;
 			goto out;
 		}
-		res.ret = write_file("/proc/self/uid_map", a->v->uid_map);
+		res.ret = pt_write_file("/proc/self/uid_map", a->v->uid_map);
 		if (res.ret) {
 			res.stage = 2;
 			goto out;
@@ -1371,7 +1244,7 @@ TEST_F(unpriv, addresses_and_uids)
 	want_root = variant->uid_of_root == OVERFLOW_UID ? overflow :
 		    variant->uid_of_root;
 
-	ret = run_child(unpriv_body, &a, &res, sizeof(res), &status);
+	ret = pt_run_child(unpriv_body, &a, &res, sizeof(res), &status);
 	ASSERT_EQ(0, ret);
 	if (res.stage == 100)
 		SKIP(return, "no user namespace: %s", pt_errname(res.ret));
@@ -1512,7 +1385,7 @@ static int timens_body(int ready_fd, void *p)
 		goto fail;
 	}
 	snprintf(offs, sizeof(offs), "boottime %d 0\n", TIMENS_OFFSET_S);
-	res.ret = write_file("/proc/self/timens_offsets", offs);
+	res.ret = pt_write_file("/proc/self/timens_offsets", offs);
 	if (res.ret) {
 		res.stage = 101;
 		goto fail;
@@ -1542,7 +1415,7 @@ TEST_F(list, time_namespace_start_time)
 	ASSERT_EQ(0, pt_read_stat(self->kid[0], &st));
 	want = st.start_time + (unsigned long long)TIMENS_OFFSET_S * sysconf(_SC_CLK_TCK);
 
-	ret = run_child(timens_body, &self->kid[0], &res, sizeof(res), &status);
+	ret = pt_run_child(timens_body, &self->kid[0], &res, sizeof(res), &status);
 	ASSERT_EQ(0, ret);
 	if (res.stage >= 100)
 		SKIP(return, "no time namespace (step %d): %s", res.stage,

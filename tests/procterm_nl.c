@@ -483,35 +483,22 @@ int pt_open_id(struct pt_sock *s, uint16_t family)
 		s->fd = -1;
 		return ret;
 	}
+	/* Start from an arbitrary point so stale answers never match. */
 	s->seq = (uint32_t)pt_now_ms() ^ ((uint32_t)getpid() << 16);
 	return 0;
 }
 
 int pt_open_family(struct pt_sock *s, const char *name)
 {
-	struct sockaddr_nl local = { .nl_family = AF_NETLINK };
-	int one = 1, ret;
+	int ret = pt_open_id(s, 0);
 
-	memset(s, 0, sizeof(*s));
-	s->timeout_ms = PT_DEFAULT_TIMEOUT_MS;
-	s->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
-	if (s->fd < 0)
-		return -errno;
-	if (bind(s->fd, (struct sockaddr *)&local, sizeof(local)) ||
-	    setsockopt(s->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one)) ||
-	    setsockopt(s->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one))) {
-		ret = -errno;
-		goto err;
-	}
-	/* Start from an arbitrary point so stale answers never match. */
-	s->seq = (uint32_t)pt_now_ms() ^ ((uint32_t)getpid() << 16);
-	ret = resolve_family(s, name);
 	if (ret)
-		goto err;
-	return 0;
-err:
-	close(s->fd);
-	s->fd = -1;
+		return ret;
+	ret = resolve_family(s, name);
+	if (ret) {
+		close(s->fd);
+		s->fd = -1;
+	}
 	return ret;
 }
 

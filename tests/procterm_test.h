@@ -106,10 +106,16 @@ void pt_backoff(int *delay_ms);
 int pt_read_file(const char *path, char *buf, size_t len);
 /* Write @str to @path in one write(2); 0 or -errno (-EIO: short write). */
 int pt_write_file(const char *path, const char *str);
-/* An integer from the environment (strtol base 0), @def if unset or out of range. */
+/* A decimal integer from the environment, @def if unset or out of range. */
 long pt_env_long(const char *name, long def, long min, long max);
 /* The value of "@field:" in /proc/@pid/status, leading blanks skipped. */
 int pt_proc_status_field(pid_t pid, const char *field, char *val, size_t len);
+
+/*
+ * Is signal @sig pending on @pid, per-thread (SigPnd) or shared (ShdPnd)?
+ * 1 yes, 0 no, -errno; @why (may be NULL) gets the field that has it.
+ */
+int pt_sig_pending(pid_t pid, int sig, char *why, size_t len);
 
 /* What a forked requester reports back to the test. */
 struct pt_result {

@@ -422,7 +422,7 @@ long pt_env_long(const char *name, long def, long min, long max)
 	if (!s || !*s)
 		return def;
 	errno = 0;
-	v = strtol(s, &end, 0);
+	v = strtol(s, &end, 10);
 	if (errno || *end || v < min || v > max)
 		return def;
 	return v;
@@ -449,4 +449,28 @@ int pt_proc_status_field(pid_t pid, const char *field, char *val, size_t len)
 		}
 	}
 	return -ENOENT;
+}
+
+int pt_sig_pending(pid_t pid, int sig, char *why, size_t len)
+{
+	static const char *const fields[] = { "SigPnd", "ShdPnd" };
+	unsigned long long mask;
+	char val[64];
+	size_t i;
+	int ret;
+
+	for (i = 0; i < 2; i++) {
+		ret = pt_proc_status_field(pid, fields[i], val, sizeof(val));
+		if (ret)
+			return ret;
+		mask = strtoull(val, NULL, 16);
+		if (mask & (1ULL << (sig - 1))) {
+			if (why)
+				snprintf(why, len, "%s: %s", fields[i], val);
+			return 1;
+		}
+	}
+	if (why)
+		snprintf(why, len, "not pending");
+	return 0;
 }

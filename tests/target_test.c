@@ -39,21 +39,6 @@
 #include "kselftest_harness.h"
 #include "procterm_test.h"
 
-#ifndef SOL_NETLINK
-#define SOL_NETLINK 270
-#endif
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
-#ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK 10
-#endif
-#ifndef NLM_F_CAPPED
-#define NLM_F_CAPPED 0x100
-#endif
-#ifndef NLM_F_ACK_TLVS
-#define NLM_F_ACK_TLVS 0x200
-#endif
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -66,153 +51,24 @@
 
 #define KPTR_RESTRICT "/proc/sys/kernel/kptr_restrict"
 
-/* The answer to one request: its ack and the first data message. */
-struct answer {
-	bool acked;
-	int err;		/* positive errno, 0: success */
-	char msg[PT_EXTACK_LEN];
-	int nreplies;
-	uint8_t cmd;
-	bool has[32];
-	uint64_t u[32];		/* integer attributes of the first reply */
-};
-
-static size_t err_tlv_offset(const struct nlmsghdr *nlh)
-{
-	const struct nlmsgerr *e = NLMSG_DATA(nlh);
-	size_t off = NLMSG_LENGTH(sizeof(*e));
-
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
-	return NLMSG_ALIGN(off);
-}
-
-static void ack_msg(const struct nlmsghdr *nlh, char *msg)
-{
-	const unsigned char *p = (const unsigned char *)nlh + err_tlv_offset(nlh);
-	const unsigned char *end = (const unsigned char *)nlh + nlh->nlmsg_len;
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	while (end - p >= (long)NLA_HDRLEN) {
-		const struct nlattr *nla = (const struct nlattr *)p;
-
-		if (nla->nla_len < NLA_HDRLEN || (long)nla->nla_len > end - p)
-			return;
-		if ((nla->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG)
-			snprintf(msg, PT_EXTACK_LEN, "%.*s",
-				 (int)(nla->nla_len - NLA_HDRLEN),
-				 (const char *)p + NLA_HDRLEN);
-		p += NLA_ALIGN(nla->nla_len);
-	}
-}
-
-static void record_attrs(struct answer *a, const unsigned char *p, size_t len)
-{
-	while (len >= NLA_HDRLEN) {
-		const struct nlattr *nla = (const struct nlattr *)p;
-		uint16_t type = nla->nla_type & NLA_TYPE_MASK;
-		size_t plen;
-
-		if (nla->nla_len < NLA_HDRLEN || nla->nla_len > len)
-			return;
-		plen = nla->nla_len - NLA_HDRLEN;
-		if (type < 32 && !a->has[type]) {
-			const unsigned char *d = p + NLA_HDRLEN;
-
-			a->has[type] = true;
-			if (plen == 1) {
-				a->u[type] = *d;
-			} else if (plen == 4) {
-				uint32_t v;
-
-				memcpy(&v, d, 4);
-				a->u[type] = v;
-			} else if (plen == 8) {
-				memcpy(&a->u[type], d, 8);
-			}
-		}
-		if ((size_t)NLA_ALIGN(nla->nla_len) >= len)
-			return;
-		p += NLA_ALIGN(nla->nla_len);
-		len -= NLA_ALIGN(nla->nla_len);
-	}
-}
-
-/*
- * Send a request built with pt_msg_init() (which asks for an ack) and read
- * until the ack. Returns -a->err or a negative errno of the socket.
- */
-static int ask(struct pt_sock *s, struct pt_msg *m, struct answer *a)
-{
-	static unsigned char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
-	uint32_t seq = pt_nlh(m)->nlmsg_seq;
-	int ret;
-
-	memset(a, 0, sizeof(*a));
-	ret = pt_send(s, m->buf, m->len);
-	if (ret)
-		return ret;
-	while (!a->acked) {
-		struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
-		struct nlmsghdr *h;
-		ssize_t n;
-		int len;
-
-		n = poll(&pfd, 1, ANSWER_TIMEOUT_MS);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -ETIMEDOUT;
-		n = recv(s->fd, buf, sizeof(buf), 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		len = (int)n;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
-		     h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_seq != seq)
-				continue;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				a->acked = true;
-				a->err = -e->error;
-				ack_msg(h, a->msg);
-				continue;
-			}
-			if (h->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
-				continue;
-			if (!a->nreplies++) {
-				a->cmd = ((struct genlmsghdr *)NLMSG_DATA(h))->cmd;
-				record_attrs(a, (const unsigned char *)NLMSG_DATA(h) +
-					     GENL_HDRLEN,
-					     h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN));
-			}
-		}
-	}
-	return -a->err;
-}
-
 /* The address and start time "procterm list PID" shows. */
 static int list_one(struct pt_sock *s, pid_t pid, uint64_t *addr,
-		    uint64_t *start, struct answer *a)
+		    uint64_t *start, struct pt_answer *a)
 {
 	struct pt_msg m;
 	int ret;
 
 	pt_msg_init(&m, s, PROCTERM_CMD_LIST, 0);
 	pt_put_u32(&m, PROCTERM_A_PID, (uint32_t)pid);
-	ret = ask(s, &m, a);
+	ret = pt_ask(s, &m, a, ANSWER_TIMEOUT_MS);
 	if (ret)
 		return ret;
-	if (!a->has[PROCTERM_A_TASK_ADDR] || !a->has[PROCTERM_A_START_TIME])
+	if (!a->a.has[PROCTERM_A_TASK_ADDR] || !a->a.has[PROCTERM_A_START_TIME])
 		return -EPROTO;
 	if (addr)
-		*addr = a->u[PROCTERM_A_TASK_ADDR];
+		*addr = a->a.u[PROCTERM_A_TASK_ADDR];
 	if (start)
-		*start = a->u[PROCTERM_A_START_TIME];
+		*start = a->a.u[PROCTERM_A_START_TIME];
 	return 0;
 }
 
@@ -226,7 +82,7 @@ struct target {
 };
 
 static int kill_target(struct pt_sock *s, const struct target *t,
-		       bool has_status, uint32_t status, struct answer *a)
+		       bool has_status, uint32_t status, struct pt_answer *a)
 {
 	struct pt_msg m;
 
@@ -239,11 +95,11 @@ static int kill_target(struct pt_sock *s, const struct target *t,
 		pt_put_u64(&m, PROCTERM_A_START_TIME, t->start);
 	if (has_status)
 		pt_put_u32(&m, PROCTERM_A_EXIT_STATUS, status);
-	return ask(s, &m, a);
+	return pt_ask(s, &m, a, ANSWER_TIMEOUT_MS);
 }
 
 static int kill_addr(struct pt_sock *s, uint64_t addr, bool has_status,
-		     uint32_t status, struct answer *a)
+		     uint32_t status, struct pt_answer *a)
 {
 	struct target t = { .has_addr = true, .addr = addr };
 
@@ -251,32 +107,18 @@ static int kill_addr(struct pt_sock *s, uint64_t addr, bool has_status,
 }
 
 static int kill_handle(struct pt_sock *s, pid_t pid, uint64_t start,
-		       bool has_status, uint32_t status, struct answer *a)
+		       bool has_status, uint32_t status, struct pt_answer *a)
 {
 	struct target t = { .pid = pid, .has_start = true, .start = start };
 
 	return kill_target(s, &t, has_status, status, a);
 }
 
-static int kill_pid(struct pt_sock *s, pid_t pid, struct answer *a)
+static int kill_pid(struct pt_sock *s, pid_t pid, struct pt_answer *a)
 {
 	struct target t = { .pid = pid };
 
 	return kill_target(s, &t, false, 0, a);
-}
-
-static int write_file(const char *path, const char *str)
-{
-	ssize_t n;
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, str, strlen(str));
-	close(fd);
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)strlen(str) ? 0 : -EIO;
 }
 
 static int read_kptr_restrict(void)
@@ -299,22 +141,7 @@ static int set_kptr_restrict(int v)
 	char buf[16];
 
 	snprintf(buf, sizeof(buf), "%d\n", v);
-	return write_file(KPTR_RESTRICT, buf);
-}
-
-/* Fork a child by the helpers' rules; it reports @len bytes into @res. */
-static int run_child(pt_body_fn body, void *arg, void *res, size_t len,
-		     int *status)
-{
-	pid_t pid = pt_spawn(body, arg, res, len);
-	int ret;
-
-	if (pid < 0)
-		return pid;
-	ret = pt_wait_timeout(pid, status, PT_DEATH_MS * 3);
-	if (ret)
-		pt_reap(&pid);
-	return ret;
+	return pt_write_file(KPTR_RESTRICT, buf);
 }
 
 static bool alive(pid_t pid)
@@ -328,7 +155,7 @@ static bool alive(pid_t pid)
 
 /* The address root reads from the list; SKIP when addresses are hidden. */
 #define GET_ADDR_OR_SKIP(_s, _pid, _addr, _start) do {			\
-	struct answer __a;						\
+	struct pt_answer __a;						\
 	int __r = list_one((_s), (_pid), (_addr), (_start), &__a);	\
 	ASSERT_EQ(0, __r) TH_LOG("list %d: %s (\"%s\")", (int)(_pid),	\
 				 pt_errname(__r), __a.msg);		\
@@ -378,7 +205,7 @@ FIXTURE_TEARDOWN(target)
 TEST_F(target, addr_kills_with_status)
 {
 	struct pt_stat st;
-	struct answer a;
+	struct pt_answer a;
 	uint64_t addr, start;
 	int ret, status;
 
@@ -392,10 +219,10 @@ TEST_F(target, addr_kills_with_status)
 	ASSERT_PT_OK(ret, a);
 	EXPECT_EQ(1, a.nreplies);
 	EXPECT_EQ(PROCTERM_CMD_KILL, a.cmd);
-	EXPECT_EQ((uint64_t)self->child, a.u[PROCTERM_A_PID]);
-	EXPECT_EQ(st.start_time, a.u[PROCTERM_A_START_TIME]);
-	EXPECT_EQ(77ULL, a.u[PROCTERM_A_EXIT_STATUS]);
-	EXPECT_EQ(1ULL, a.u[PROCTERM_A_COUNT]);
+	EXPECT_EQ((uint64_t)self->child, a.a.u[PROCTERM_A_PID]);
+	EXPECT_EQ(st.start_time, a.a.u[PROCTERM_A_START_TIME]);
+	EXPECT_EQ(77ULL, a.a.u[PROCTERM_A_EXIT_STATUS]);
+	EXPECT_EQ(1ULL, a.a.u[PROCTERM_A_COUNT]);
 
 	/* Dead but not reaped: the address still names it. */
 	ASSERT_EQ(0, pt_wait_state(self->child, 'Z', PT_DEATH_MS));
@@ -411,7 +238,7 @@ TEST_F(target, addr_kills_with_status)
 /* Without a status the address kill is a SIGKILL death. */
 TEST_F(target, addr_kill_without_status_is_sigkill)
 {
-	struct answer a;
+	struct pt_answer a;
 	uint64_t addr, start;
 	int ret, status;
 
@@ -420,7 +247,7 @@ TEST_F(target, addr_kill_without_status_is_sigkill)
 	GET_ADDR_OR_SKIP(&self->nl, self->child, &addr, &start);
 	ret = kill_addr(&self->nl, addr, false, 0, &a);
 	ASSERT_PT_OK(ret, a);
-	EXPECT_FALSE(a.has[PROCTERM_A_EXIT_STATUS]);
+	EXPECT_FALSE(a.a.has[PROCTERM_A_EXIT_STATUS]);
 	ASSERT_DIES(self->child, status);
 	self->child = 0;
 	ASSERT_KILLED_BY_SIGKILL(status);
@@ -431,7 +258,8 @@ TEST_F(target, addr_kill_without_status_is_sigkill)
 TEST_F(target, addr_of_init_and_kernel_thread)
 {
 	struct pt_stat st;
-	struct answer a;
+	char why[96];
+	struct pt_answer a;
 	uint64_t addr, start;
 	int ret;
 
@@ -443,9 +271,16 @@ TEST_F(target, addr_of_init_and_kernel_thread)
 	if (!(st.flags & PT_PF_KTHREAD))
 		SKIP(return, "PID 2 is not a kernel thread here");
 	GET_ADDR_OR_SKIP(&self->nl, 2, &addr, &start);
+	ASSERT_EQ(0, pt_sig_pending(2, SIGKILL, why, sizeof(why)))
+		TH_LOG("SIGKILL already pending on kthreadd before the request (%s)", why);
 	ret = kill_addr(&self->nl, addr, false, 0, &a);
 	ASSERT_PT_ERROR(ENOTTY, ret, a);
-	ASSERT_EQ(0, pt_read_stat(2, &st));
+	/*
+	 * kthreadd survives SIGKILL, so its being there proves nothing: a
+	 * refused request must not have queued the signal at all.
+	 */
+	ret = pt_sig_pending(2, SIGKILL, why, sizeof(why));
+	ASSERT_EQ(0, ret) TH_LOG("after a refused request, SIGKILL is pending on kthreadd (%s)", why);
 	ASSERT_CANARY_ALIVE();
 }
 
@@ -463,7 +298,7 @@ TEST_F(target, addr_of_init_and_kernel_thread)
 
 static void kprobe_remove(void)
 {
-	write_file(TRACE_DIR "/events/" KPROBE_NAME "/enable", "0\n");
+	pt_write_file(TRACE_DIR "/events/" KPROBE_NAME "/enable", "0\n");
 	/* Appending a removal command: open without O_TRUNC. */
 	{
 		int fd = open(TRACE_DIR "/kprobe_events",
@@ -512,7 +347,7 @@ static const char *kprobe_add(void)
 	fd = open(TRACE_DIR "/trace", O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd >= 0)
 		close(fd);
-	if (write_file(TRACE_DIR "/events/" KPROBE_NAME "/enable", "1\n"))
+	if (pt_write_file(TRACE_DIR "/events/" KPROBE_NAME "/enable", "1\n"))
 		return "cannot enable the kprobe event";
 	return NULL;
 }
@@ -622,7 +457,7 @@ TEST_F_TIMEOUT(target, thread_addr_is_not_a_process, 60)
 	uint64_t taddr[NTHREADS], addr, start;
 	struct named_threads th;
 	const char *why;
-	struct answer a;
+	struct pt_answer a;
 	char name[16];
 	char *trace;
 	int i, ret, status;
@@ -634,7 +469,7 @@ TEST_F_TIMEOUT(target, thread_addr_is_not_a_process, 60)
 	self->child = pt_spawn(named_threads_body, NULL, &th, sizeof(th));
 	ASSERT_LT(0, self->child);
 	/* Read before removing the event: its records need its format. */
-	write_file(TRACE_DIR "/events/" KPROBE_NAME "/enable", "0\n");
+	pt_write_file(TRACE_DIR "/events/" KPROBE_NAME "/enable", "0\n");
 	trace = read_all(TRACE_DIR "/trace");
 	kprobe_remove();
 	self->kprobe = false;
@@ -729,7 +564,7 @@ static int known_addresses(struct pt_sock *s, struct known *k)
 		return -ENOMEM;
 	}
 	while ((de = readdir(dir))) {
-		struct answer a;
+		struct pt_answer a;
 		uint64_t addr;
 		char *end;
 		long pid = strtol(de->d_name, &end, 10);
@@ -967,7 +802,7 @@ TEST_F_TIMEOUT(target, addr_fuzz_is_esrch, 600)
 	char splat[2048] = "";
 	struct timespec t0, t1;
 	struct known k;
-	struct answer a;
+	struct pt_answer a;
 	double secs;
 	const char *env;
 
@@ -1132,7 +967,7 @@ static int perm_body(int ready_fd, void *p)
 {
 	const struct perm_arg *a = p;
 	struct perm_res res;
-	struct answer ans;
+	struct pt_answer ans;
 	struct pt_sock s;
 
 	memset(&res, 0, sizeof(res));
@@ -1149,7 +984,7 @@ static int perm_body(int ready_fd, void *p)
 			res.stage = 100;
 			goto out;
 		}
-		res.ret = write_file("/proc/self/uid_map", "0 0 1\n");
+		res.ret = pt_write_file("/proc/self/uid_map", "0 0 1\n");
 		if (res.ret) {
 			res.stage = 2;
 			goto out;
@@ -1204,7 +1039,7 @@ TEST_F(addr_perm, kill_by_address)
 {
 	struct perm_arg arg = { .v = variant, .target = self->target };
 	struct perm_res res;
-	struct answer a;
+	struct pt_answer a;
 	uint64_t start;
 	int ret, status;
 
@@ -1215,7 +1050,7 @@ TEST_F(addr_perm, kill_by_address)
 		ASSERT_LE(0, self->kptr_saved);
 		ASSERT_EQ(0, set_kptr_restrict(variant->kptr));
 	}
-	ret = run_child(perm_body, &arg, &res, sizeof(res), &status);
+	ret = pt_run_child(perm_body, &arg, &res, sizeof(res), &status);
 	ASSERT_EQ(0, ret);
 	if (self->kptr_saved >= 0) {
 		ASSERT_EQ(0, set_kptr_restrict(self->kptr_saved));
@@ -1266,7 +1101,7 @@ TEST_F(addr_perm, kill_by_address)
 TEST_F(target, handle_kills_with_status)
 {
 	struct pt_stat st;
-	struct answer a;
+	struct pt_answer a;
 	int ret, status;
 
 	self->child = pt_spawn_sleeper();
@@ -1274,9 +1109,9 @@ TEST_F(target, handle_kills_with_status)
 	ASSERT_EQ(0, pt_read_stat(self->child, &st));
 	ret = kill_handle(&self->nl, self->child, st.start_time, true, 9, &a);
 	ASSERT_PT_OK(ret, a);
-	EXPECT_EQ((uint64_t)self->child, a.u[PROCTERM_A_PID]);
-	EXPECT_EQ(st.start_time, a.u[PROCTERM_A_START_TIME]);
-	EXPECT_EQ(9ULL, a.u[PROCTERM_A_EXIT_STATUS]);
+	EXPECT_EQ((uint64_t)self->child, a.a.u[PROCTERM_A_PID]);
+	EXPECT_EQ(st.start_time, a.a.u[PROCTERM_A_START_TIME]);
+	EXPECT_EQ(9ULL, a.a.u[PROCTERM_A_EXIT_STATUS]);
 	ASSERT_DIES(self->child, status);
 	self->child = 0;
 	ASSERT_EXITED_WITH(9, status);
@@ -1286,7 +1121,7 @@ TEST_F(target, handle_kills_with_status)
 TEST_F(target, wrong_start_time_is_esrch)
 {
 	struct pt_stat st;
-	struct answer a;
+	struct pt_answer a;
 	uint64_t wrong[5];
 	size_t i;
 	int ret;
@@ -1315,7 +1150,7 @@ TEST_F(target, wrong_start_time_is_esrch)
 TEST_F(target, handle_of_dead_process)
 {
 	struct pt_stat st;
-	struct answer a;
+	struct pt_answer a;
 	pid_t pid;
 	int ret, status;
 
@@ -1359,7 +1194,7 @@ TEST_F(target, handle_of_thread_is_not_a_process)
 {
 	struct named_threads th;
 	struct pt_stat st;
-	struct answer a;
+	struct pt_answer a;
 	int ret;
 
 	self->child = pt_spawn(two_threads_body, NULL, &th, sizeof(th));
@@ -1406,7 +1241,7 @@ static int reuse_init(int result_fd)
 	struct timespec tick = { 0, 50 * 1000 * 1000 };
 	struct reuse_res res;
 	struct pt_stat st;
-	struct answer a;
+	struct pt_answer a;
 	struct pt_sock s;
 	char buf[32];
 	pid_t c;
@@ -1449,7 +1284,7 @@ static int reuse_init(int result_fd)
 		goto out;
 	}
 	snprintf(buf, sizeof(buf), "%d\n", (int)res.first - 1);
-	res.ret = write_file("/proc/sys/kernel/ns_last_pid", buf);
+	res.ret = pt_write_file("/proc/sys/kernel/ns_last_pid", buf);
 	if (res.ret) {
 		res.stage = 7;
 		goto out;
@@ -1472,7 +1307,7 @@ static int reuse_init(int result_fd)
 	snprintf(res.stale_msg, sizeof(res.stale_msg), "%s", a.msg);
 	res.alive_after_stale = pt_pid_alive(c) && !pt_child_exited(c);
 	res.fresh_ret = kill_handle(&s, c, res.second_start, true, 7, &a);
-	res.fresh_reply_pid = a.u[PROCTERM_A_PID];
+	res.fresh_reply_pid = a.a.u[PROCTERM_A_PID];
 	if (pt_wait_timeout(c, &res.fresh_status, PT_DEATH_MS)) {
 		res.stage = 10;
 		pt_reap(&c);
@@ -1527,7 +1362,7 @@ TEST_F_TIMEOUT(target, stale_handle_after_pid_reuse, 90)
 	struct reuse_res res;
 	int ret, status;
 
-	ret = run_child(reuse_body, NULL, &res, sizeof(res), &status);
+	ret = pt_run_child(reuse_body, NULL, &res, sizeof(res), &status);
 	ASSERT_EQ(0, ret);
 	ASSERT_EXITED_WITH(0, status);
 	if (res.stage == 100)
@@ -1582,7 +1417,7 @@ static int ns_init(int result_fd, void *p)
 {
 	const struct ns_arg *arg = p;
 	struct ns_res res;
-	struct answer a;
+	struct pt_answer a;
 	struct pt_sock s;
 	uint64_t addr, start;
 	pid_t inner;
@@ -1614,7 +1449,7 @@ static int ns_init(int result_fd, void *p)
 		goto out;
 	}
 	res.inner_ret = kill_addr(&s, addr, true, 8, &a);
-	res.inner_reply_pid = a.u[PROCTERM_A_PID];
+	res.inner_reply_pid = a.a.u[PROCTERM_A_PID];
 	if (pt_wait_timeout(inner, &res.inner_status, PT_DEATH_MS)) {
 		res.stage = 4;
 		pt_reap(&inner);
@@ -1640,7 +1475,7 @@ TEST_F_TIMEOUT(target, child_pid_namespace_cannot_reach_parent, 90)
 {
 	struct ns_arg arg;
 	struct ns_res res;
-	struct answer a;
+	struct pt_answer a;
 	int ret, status;
 
 	self->child = pt_spawn_sleeper();
@@ -1650,7 +1485,7 @@ TEST_F_TIMEOUT(target, child_pid_namespace_cannot_reach_parent, 90)
 	/* The canary is the second outsider. */
 	GET_ADDR_OR_SKIP(&self->nl, self->canary, &arg.victim2_addr, NULL);
 
-	ret = run_child(ns_body, &arg, &res, sizeof(res), &status);
+	ret = pt_run_child(ns_body, &arg, &res, sizeof(res), &status);
 	ASSERT_EQ(0, ret);
 	ASSERT_EXITED_WITH(0, status);
 	if (res.stage == 100)
@@ -1707,7 +1542,7 @@ static int timens_requester(int result_fd, const struct timens_arg *arg)
 {
 	struct timens_res res;
 	struct pt_stat st;
-	struct answer a;
+	struct pt_answer a;
 	struct pt_sock s;
 
 	memset(&res, 0, sizeof(res));
@@ -1724,7 +1559,7 @@ static int timens_requester(int result_fd, const struct timens_arg *arg)
 	res.proc_start = st.start_time;
 	res.host_ret = kill_handle(&s, arg->target, arg->host_start, true, 4, &a);
 	res.shifted_ret = kill_handle(&s, arg->target, st.start_time, true, 4, &a);
-	res.reply_start = a.u[PROCTERM_A_START_TIME];
+	res.reply_start = a.a.u[PROCTERM_A_START_TIME];
 out:
 	pt_ready_data(result_fd, &res, sizeof(res));
 	return 0;
@@ -1744,7 +1579,7 @@ static int timens_body(int ready_fd, void *p)
 		goto fail;
 	}
 	snprintf(offs, sizeof(offs), "boottime %d 0\n", TIMENS_OFFSET_S);
-	res.ret = write_file("/proc/self/timens_offsets", offs);
+	res.ret = pt_write_file("/proc/self/timens_offsets", offs);
 	if (res.ret) {
 		res.stage = 101;
 		goto fail;
@@ -1777,7 +1612,7 @@ TEST_F(target, handle_in_time_namespace)
 	arg.host_start = st.start_time;
 	want = st.start_time + (unsigned long long)TIMENS_OFFSET_S * sysconf(_SC_CLK_TCK);
 
-	ret = run_child(timens_body, &arg, &res, sizeof(res), &status);
+	ret = pt_run_child(timens_body, &arg, &res, sizeof(res), &status);
 	ASSERT_EQ(0, ret);
 	if (res.stage >= 100)
 		SKIP(return, "no time namespace (step %d): %s", res.stage,

@@ -61,86 +61,15 @@
 
 /* ---------------------------------------------------------------- misc */
 
-static int64_t tree_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(int ms)
-{
-	struct timespec ts = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (long)(ms % 1000) * 1000000,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static void backoff(int *delay_ms)
-{
-	sleep_ms(*delay_ms);
-	if (*delay_ms < 20)
-		*delay_ms *= 2;
-}
-
-static long env_long(const char *name, long def, long min, long max)
-{
-	const char *s = getenv(name);
-	char *end;
-	long v;
-
-	if (!s || !*s)
-		return def;
-	v = strtol(s, &end, 10);
-	if (*end || v < min || v > max)
-		return def;
-	return v;
-}
-
 static pid_t tree_gettid(void)
 {
 	return (pid_t)syscall(SYS_gettid);
 }
 
-static int write_str(const char *path, const char *s)
-{
-	ssize_t n;
-	int fd, ret = 0;
-
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	if (n < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static int read_str(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return (int)n;
-}
-
 static long read_long(const char *path)
 {
 	char buf[64];
-	int ret = read_str(path, buf, sizeof(buf));
+	int ret = pt_read_file(path, buf, sizeof(buf));
 
 	if (ret < 0)
 		return ret;
@@ -166,7 +95,7 @@ static bool sigkill_pending(pid_t pid)
 	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	ret = read_str(path, buf, sizeof(buf));
+	ret = pt_read_file(path, buf, sizeof(buf));
 	if (ret < 0)
 		return false;
 	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
@@ -186,7 +115,7 @@ static int task_has_child(pid_t proc, pid_t tid, pid_t pid)
 	int ret;
 
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)proc, (int)tid);
-	ret = read_str(path, buf, sizeof(buf));
+	ret = pt_read_file(path, buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
 	for (tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
@@ -219,7 +148,7 @@ static int count_comm(const char *marker)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%s/comm", de->d_name);
-		if (read_str(path, buf, sizeof(buf)) <= 0)
+		if (pt_read_file(path, buf, sizeof(buf)) <= 0)
 			continue;
 		len = strlen(buf);
 		if (len && buf[len - 1] == '\n')
@@ -303,7 +232,7 @@ static void member_fail(struct tree_shm *s, int err)
 /* 0 once @n members registered, -errno a member reported, or -ETIMEDOUT. */
 static int shm_wait_ready(struct tree_shm *s, int n, int timeout_ms)
 {
-	int64_t deadline = tree_now_ms() + timeout_ms;
+	int64_t deadline = pt_now_ms() + timeout_ms;
 	int delay = 1, err;
 
 	for (;;) {
@@ -312,9 +241,9 @@ static int shm_wait_ready(struct tree_shm *s, int n, int timeout_ms)
 		err = __atomic_load_n(&s->failed, __ATOMIC_ACQUIRE);
 		if (err)
 			return -err;
-		if (tree_now_ms() > deadline)
+		if (pt_now_ms() > deadline)
 			return -ETIMEDOUT;
-		backoff(&delay);
+		pt_backoff(&delay);
 	}
 }
 
@@ -333,7 +262,7 @@ static int cg_write(const char *cg, const char *file, const char *s)
 
 	if (cg_path(path, sizeof(path), cg, file))
 		return -ENAMETOOLONG;
-	return write_str(path, s);
+	return pt_write_file(path, s);
 }
 
 static long cg_read_long(const char *cg, const char *file)
@@ -370,7 +299,7 @@ static long cg_pids_refused(const char *cg)
 	char path[PATH_MAX], buf[256], *p;
 
 	if (cg_path(path, sizeof(path), cg, "pids.events") ||
-	    read_str(path, buf, sizeof(buf)) < 0)
+	    pt_read_file(path, buf, sizeof(buf)) < 0)
 		return -1;
 	p = strstr(buf, "max ");
 	return p ? strtol(p + 4, NULL, 10) : -1;
@@ -393,16 +322,16 @@ static int cg_create(char *out, size_t len, const char *tag, bool *enabled)
 	int ret;
 
 	*enabled = false;
-	ret = read_str(CG_ROOT "/cgroup.controllers", buf, sizeof(buf));
+	ret = pt_read_file(CG_ROOT "/cgroup.controllers", buf, sizeof(buf));
 	if (ret < 0)
 		return -ENOENT;
 	if (!strstr(buf, "pids"))
 		return -EOPNOTSUPP;
-	ret = read_str(CG_ROOT "/cgroup.subtree_control", buf, sizeof(buf));
+	ret = pt_read_file(CG_ROOT "/cgroup.subtree_control", buf, sizeof(buf));
 	if (ret < 0)
 		return ret;
 	if (!strstr(buf, "pids")) {
-		ret = write_str(CG_ROOT "/cgroup.subtree_control", "+pids");
+		ret = pt_write_file(CG_ROOT "/cgroup.subtree_control", "+pids");
 		if (ret)
 			return ret;
 		*enabled = true;
@@ -432,9 +361,9 @@ static void reap_children(int64_t deadline)
 			continue;
 		if (r < 0)
 			return;
-		if (tree_now_ms() > deadline)
+		if (pt_now_ms() > deadline)
 			break;
-		backoff(&delay);
+		pt_backoff(&delay);
 	}
 	/* Still children alive at the deadline: SIGKILL them by PID. */
 	{
@@ -456,20 +385,20 @@ static void reap_children(int64_t deadline)
 		}
 		closedir(d);
 	}
-	deadline = tree_now_ms() + PT_DEATH_MS;
-	while (tree_now_ms() < deadline) {
+	deadline = pt_now_ms() + PT_DEATH_MS;
+	while (pt_now_ms() < deadline) {
 		r = waitpid(-1, &status, WNOHANG);
 		if (r < 0 && errno != EINTR)
 			return;
 		if (r == 0)
-			backoff(&delay);
+			pt_backoff(&delay);
 	}
 }
 
 /* Kill everything in @cg, reap what comes to us, remove it. */
 static void cg_destroy(char *cg)
 {
-	int64_t deadline = tree_now_ms() + 60000;
+	int64_t deadline = pt_now_ms() + 60000;
 	int delay = 1;
 
 	if (!cg[0])
@@ -482,10 +411,10 @@ static void cg_destroy(char *cg)
 			;
 		if (cg_count_procs(cg) <= 0 && !rmdir(cg))
 			break;
-		if (tree_now_ms() > deadline)
+		if (pt_now_ms() > deadline)
 			break;
 		cg_write(cg, "cgroup.kill", "1");
-		backoff(&delay);
+		pt_backoff(&delay);
 	}
 	cg[0] = '\0';
 }
@@ -513,13 +442,13 @@ static void cg_sweep_stale(void)
 		if (owner > 0 && (!kill(owner, 0) || errno != ESRCH))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", CG_ROOT, de->d_name);
-		deadline = tree_now_ms() + 10000;
+		deadline = pt_now_ms() + 10000;
 		do {
 			cg_write(path, "cgroup.kill", "1");
 			if (!rmdir(path) || errno == ENOENT)
 				break;
-			backoff(&delay);
-		} while (tree_now_ms() < deadline);
+			pt_backoff(&delay);
+		} while (pt_now_ms() < deadline);
 	}
 	closedir(d);
 }
@@ -578,9 +507,9 @@ static void env_teardown(struct tree_env *e)
 		e->kids[i] = 0;
 	}
 	cg_destroy(e->cg);
-	reap_children(tree_now_ms() + PT_DEATH_MS);
+	reap_children(pt_now_ms() + PT_DEATH_MS);
 	if (e->pids_enabled)
-		write_str(CG_ROOT "/cgroup.subtree_control", "-pids");
+		pt_write_file(CG_ROOT "/cgroup.subtree_control", "-pids");
 	e->pids_enabled = false;
 	for (i = 0; i < ARRAY_SIZE(e->sysctl); i++) {
 		char buf[32];
@@ -588,7 +517,7 @@ static void env_teardown(struct tree_env *e)
 		if (!e->sysctl[i].changed)
 			continue;
 		snprintf(buf, sizeof(buf), "%ld", e->sysctl[i].old);
-		write_str(e->sysctl[i].path, buf);
+		pt_write_file(e->sysctl[i].path, buf);
 		e->sysctl[i].changed = false;
 	}
 	shm_free(&e->shm);
@@ -608,7 +537,7 @@ static int env_raise_sysctl(struct tree_env *e, int slot, const char *path,
 	if (old >= want)
 		return 0;
 	snprintf(buf, sizeof(buf), "%ld", want);
-	ret = write_str(path, buf);
+	ret = pt_write_file(path, buf);
 	if (ret)
 		return ret;
 	e->sysctl[slot].path = path;
@@ -680,7 +609,7 @@ static void reap_tree(const pid_t *sorted, int n, bool has_status,
 		      uint32_t st, bool allow_churn, int timeout_ms,
 		      struct reaped *o)
 {
-	int64_t deadline = tree_now_ms() + timeout_ms, progress = tree_now_ms();
+	int64_t deadline = pt_now_ms() + timeout_ms, progress = pt_now_ms();
 	int delay = 1, status;
 	pid_t r;
 
@@ -699,16 +628,16 @@ static void reap_tree(const pid_t *sorted, int n, bool has_status,
 		if (r < 0)
 			break;		/* ECHILD: nothing of ours is left */
 		if (r == 0) {
-			if (tree_now_ms() > deadline ||
-			    tree_now_ms() > progress + PT_DEATH_MS) {
+			if (pt_now_ms() > deadline ||
+			    pt_now_ms() > progress + PT_DEATH_MS) {
 				o->timed_out = true;
 				break;
 			}
-			backoff(&delay);
+			pt_backoff(&delay);
 			continue;
 		}
 		delay = 1;
-		progress = tree_now_ms();
+		progress = pt_now_ms();
 		if (sorted) {
 			const pid_t *hit = bsearch(&r, sorted, n, sizeof(pid_t), pid_cmp);
 
@@ -1068,13 +997,13 @@ static void check_threads_shape(struct __test_metadata *_metadata,
 				const struct tree_shm *s, bool leader_exits)
 {
 	pid_t r = s->role[ROLE_ROOT];
-	int64_t deadline = tree_now_ms() + PT_DEATH_MS;
+	int64_t deadline = pt_now_ms() + PT_DEATH_MS;
 	struct pt_stat st;
 	int delay = 1, ret;
 
 	/* pthread_join() returns before the thread has left the kernel. */
-	while (task_exists(r, s->tid[ROLE_W]) && tree_now_ms() < deadline)
-		backoff(&delay);
+	while (task_exists(r, s->tid[ROLE_W]) && pt_now_ms() < deadline)
+		pt_backoff(&delay);
 	ASSERT_FALSE(task_exists(r, s->tid[ROLE_W]))
 		TH_LOG("the thread that forked W did not exit");
 	if (leader_exits)
@@ -1168,7 +1097,7 @@ static void make_room(struct __test_metadata *_metadata, struct tree_env *e,
 	ASSERT_EQ(0, ret) TH_LOG("cannot raise kernel.pid_max: %s", strerror(-ret));
 	ret = env_raise_sysctl(e, 1, "/proc/sys/kernel/threads-max", size * 2L + 4096);
 	ASSERT_EQ(0, ret) TH_LOG("cannot raise kernel.threads-max: %s", strerror(-ret));
-	if (read_str("/proc/meminfo", buf, sizeof(buf)) > 0) {
+	if (pt_read_file("/proc/meminfo", buf, sizeof(buf)) > 0) {
 		p = strstr(buf, "MemAvailable:");
 		if (p)
 			avail_kb = strtol(p + 13, NULL, 10);
@@ -1187,7 +1116,7 @@ TEST_F_TIMEOUT(shape, whole_tree_dies, 420)
 		.has_status = variant->has_status,
 		.status = variant->status,
 	};
-	int n = variant->n ? variant->n : (int)env_long("PT_TREE_BIG", 10000, 2, 1000000);
+	int n = variant->n ? variant->n : (int)pt_env_long("PT_TREE_BIG", 10000, 2, 1000000);
 	int size = shape_size(variant->kind, n), ret;
 	int64_t t0, t_built, t_kill, t_killed, t_reaped;
 	struct reaped o;
@@ -1201,7 +1130,7 @@ TEST_F_TIMEOUT(shape, whole_tree_dies, 420)
 	e->shm = shm_new(size);
 	ASSERT_NE(NULL, e->shm);
 
-	t0 = tree_now_ms();
+	t0 = pt_now_ms();
 	root = fork_root(e, 0);
 	ASSERT_LE(0, root);
 	if (root == 0) {
@@ -1214,15 +1143,15 @@ TEST_F_TIMEOUT(shape, whole_tree_dies, 420)
 	ret = shm_wait_ready(e->shm, size, BUILD_MS);
 	ASSERT_EQ(0, ret) TH_LOG("tree of %d not built: %s (%d registered)",
 				 size, pt_errname(ret), e->shm->ready);
-	t_built = tree_now_ms();
+	t_built = pt_now_ms();
 	ASSERT_EQ(size, e->shm->taken);
 	ASSERT_EQ(size, cg_count_procs(e->cg));
 	if (variant->kind == SHAPE_THREADS)
 		check_threads_shape(_metadata, e->shm, variant->leader_exits);
 
-	t_kill = tree_now_ms();
+	t_kill = pt_now_ms();
 	TREE_KILL_OR_SKIP(e, root, &args, r, ret);
-	t_killed = tree_now_ms();
+	t_killed = pt_now_ms();
 	ASSERT_TRUE(r.a.has[PROCTERM_A_COUNT]);
 	EXPECT_EQ((uint64_t)size, r.a.u[PROCTERM_A_COUNT])
 		TH_LOG("PROCTERM_A_COUNT %llu for a tree of %d",
@@ -1238,7 +1167,7 @@ TEST_F_TIMEOUT(shape, whole_tree_dies, 420)
 		  REAP_MS, &o);
 	free(sorted);
 	e->kids[0] = 0;
-	t_reaped = tree_now_ms();
+	t_reaped = pt_now_ms();
 	ASSERT_REAPED_OK(o, size);
 	ASSERT_TREE_GONE(e, size);
 
@@ -1271,7 +1200,7 @@ static __attribute__((noreturn)) void storm_member(bool churn, bool root)
 		if (pid > 0)
 			forks++;
 		else
-			sleep_ms(5 + (int)(seed % 5));
+			pt_sleep_ms(5 + (int)(seed % 5));
 		if (!churn)
 			continue;
 		while (waitpid(-1, &status, WNOHANG) > 0)
@@ -1307,15 +1236,15 @@ FIXTURE_TEARDOWN(storm)
 static long storm_grow(const char *cg, long target, long refused_before,
 		       bool refused)
 {
-	int64_t deadline = tree_now_ms() + 30000;
+	int64_t deadline = pt_now_ms() + 30000;
 	long cur = 0;
 
-	while (tree_now_ms() < deadline) {
+	while (pt_now_ms() < deadline) {
 		cur = cg_read_long(cg, "pids.current");
 		if (cur >= target &&
 		    (!refused || cg_pids_refused(cg) > refused_before))
 			break;
-		sleep_ms(1);
+		pt_sleep_ms(1);
 	}
 	return cur;
 }
@@ -1327,12 +1256,12 @@ TEST_F_TIMEOUT(storm, nothing_survives, 480)
 		.flags = PROCTERM_F_TREE, .has_status = true, .status = 0x2a,
 	};
 	int trials = variant->churn ?
-		     (int)env_long("PT_TREE_CHURN_TRIALS", 25, 1, 100000) :
-		     (int)env_long("PT_TREE_STORM_TRIALS", 50, 1, 100000);
-	long pids_max = env_long("PT_TREE_STORM_PIDS", 200, 8, 100000);
+		     (int)pt_env_long("PT_TREE_CHURN_TRIALS", 25, 1, 100000) :
+		     (int)pt_env_long("PT_TREE_STORM_TRIALS", 50, 1, 100000);
+	long pids_max = pt_env_long("PT_TREE_STORM_PIDS", 200, 8, 100000);
 	long at_kill_sum = 0, count_sum = 0, count_max = 0, refused;
 	char marker[16], buf[32];
-	int64_t t0 = tree_now_ms();
+	int64_t t0 = pt_now_ms();
 	struct reaped o;
 	struct pt_reply r;
 	int trial, ret, left;
@@ -1406,7 +1335,7 @@ TEST_F_TIMEOUT(storm, nothing_survives, 480)
 			count_max = (long)r.a.u[PROCTERM_A_COUNT];
 	}
 	TH_LOG("%d trials in %.1f s: %.0f tasks on average at the kill, count %.0f on average, %ld at most",
-	       trials, (tree_now_ms() - t0) / 1000.0, (double)at_kill_sum / trials,
+	       trials, (pt_now_ms() - t0) / 1000.0, (double)at_kill_sum / trials,
 	       (double)count_sum / trials, count_max);
 }
 
@@ -1438,7 +1367,7 @@ static __attribute__((noreturn)) void daemonizer(struct tree_shm *s)
 			_exit(CHURN_CODE);
 		}
 		if (c < 0) {
-			sleep_ms(5);
+			pt_sleep_ms(5);
 			continue;
 		}
 		while (waitpid(c, &status, 0) < 0 && errno == EINTR)
@@ -1457,7 +1386,7 @@ static __attribute__((noreturn)) void daemon_root(struct tree_shm *s)
 	for (;;) {
 		while (waitpid(-1, &status, WNOHANG) > 0)
 			;
-		sleep_ms(2);
+		pt_sleep_ms(2);
 	}
 }
 
@@ -1479,9 +1408,9 @@ TEST_F_TIMEOUT(daemon, double_forks_do_not_escape, 300)
 {
 	struct tree_env *e = &self->env;
 	struct pt_kill_args args = { .flags = PROCTERM_F_TREE };
-	int trials = (int)env_long("PT_TREE_DAEMON_TRIALS", 20, 1, 100000);
+	int trials = (int)pt_env_long("PT_TREE_DAEMON_TRIALS", 20, 1, 100000);
 	long pids_max = 200, total = 0;
-	int64_t t0 = tree_now_ms(), t_build = 0, t_kill = 0;
+	int64_t t0 = pt_now_ms(), t_build = 0, t_kill = 0;
 	int trial, ret, i, n, left, delay;
 	char marker[16], buf[32];
 	struct reaped o;
@@ -1496,7 +1425,7 @@ TEST_F_TIMEOUT(daemon, double_forks_do_not_escape, 300)
 
 	for (trial = 0; trial < trials; trial++) {
 		int target = 10 + (trial * 37) % 120;
-		int64_t t1 = tree_now_ms();
+		int64_t t1 = pt_now_ms();
 		bool adopted = false;
 
 		memset(e->shm->pid, 0, (size_t)e->shm->cap * sizeof(pid_t));
@@ -1524,12 +1453,12 @@ TEST_F_TIMEOUT(daemon, double_forks_do_not_escape, 300)
 					break;
 				}
 			if (!adopted)
-				backoff(&delay);
+				pt_backoff(&delay);
 		}
 		ASSERT_TRUE(adopted) TH_LOG("trial %d: no daemon was handed to the root", trial);
 
-		t_build += tree_now_ms() - t1;
-		t1 = tree_now_ms();
+		t_build += pt_now_ms() - t1;
+		t1 = pt_now_ms();
 		ret = pt_kill(&e->nl, root, &args, &r);
 		if (ret == -EOPNOTSUPP)
 			SKIP(return, "tree kill unsupported here: %s", r.msg);
@@ -1554,10 +1483,10 @@ TEST_F_TIMEOUT(daemon, double_forks_do_not_escape, 300)
 		ASSERT_EQ(0, left) TH_LOG("trial %d: %d processes named %s exist",
 					  trial, left, marker);
 		total += n;
-		t_kill += tree_now_ms() - t1;
+		t_kill += pt_now_ms() - t1;
 	}
 	TH_LOG("%d trials in %.1f s (%.1f s building, %.1f s killing and checking), %ld daemons made in all",
-	       trials, (tree_now_ms() - t0) / 1000.0, t_build / 1000.0,
+	       trials, (pt_now_ms() - t0) / 1000.0, t_build / 1000.0,
 	       t_kill / 1000.0, total);
 }
 
@@ -1684,7 +1613,7 @@ TEST_F_TIMEOUT(perm, unprivileged_caller, 120)
 		int want_uid = i == variant->root_owned ? 0 : PT_UNPRIV_UID;
 
 		snprintf(path, sizeof(path), "/proc/%d/status", (int)e->shm->role[i]);
-		ASSERT_LT(0, read_str(path, buf, sizeof(buf)));
+		ASSERT_LT(0, pt_read_file(path, buf, sizeof(buf)));
 		u = strstr(buf, "\nUid:");
 		ASSERT_NE(NULL, u);
 		ASSERT_EQ(want_uid, (int)strtol(u + 5, NULL, 10))
@@ -1729,7 +1658,7 @@ TEST_F_TIMEOUT(perm, unprivileged_caller, 120)
 			       (int)culprit, res.msg);
 
 	/* Nothing was killed: all alive, no SIGKILL pending, a while later too. */
-	sleep_ms(300);
+	pt_sleep_ms(300);
 	for (i = PERM_R; i <= PERM_B; i++) {
 		pid_t pid = e->shm->role[i];
 
@@ -1872,7 +1801,7 @@ TEST_F_TIMEOUT(pidns, namespace_init_refused_inside, 120)
 	ASSERT_EQ(-EPERM, s->res.ret) TH_LOG("expected EPERM, got %s (\"%s\")",
 					     pt_errname(s->res.ret), s->res.msg);
 	ASSERT_NE('\0', s->res.msg[0]);
-	sleep_ms(300);
+	pt_sleep_ms(300);
 	for (i = NS_H; i <= NS_Q; i++) {
 		EXPECT_TRUE(pt_pid_alive(s->role[i]))
 			TH_LOG("member %d (PID %d) died", i, (int)s->role[i]);
@@ -2073,7 +2002,7 @@ TEST_F_TIMEOUT(deferred, stopped_tree_dies_when_continued, 120)
 	EXPECT_NE(0ULL, r.a.u[PROCTERM_A_REQUEST_ID]);
 
 	/* Armed: nothing runs, so nothing dies. */
-	sleep_ms(1000);
+	pt_sleep_ms(1000);
 	for (i = 0; i < size; i++) {
 		pid_t pid = e->shm->pid[i];
 

@@ -633,8 +633,7 @@ static int threads_body(int ready_fd, void *p)
 
 /* The request was armed: the reply carries a request id and the target. */
 #define ASSERT_ARMED(_ret, _r, _id, _pid) do {				\
-	if ((_ret) == -EOPNOTSUPP && (_r).msg[0])			\
-		SKIP(return, "exit status unsupported here: %s", (_r).msg); \
+	ASSERT_PT_FEATURE("exit status", (_ret), (_r).msg);		\
 	ASSERT_PT_OK(_ret, _r);						\
 	ASSERT_TRUE((_r).has[PROCTERM_A_REQUEST_ID])			\
 		TH_LOG("a deferred request without PROCTERM_A_REQUEST_ID in the reply"); \
@@ -1590,8 +1589,7 @@ TEST_F_TIMEOUT(deferred, unprivileged_own_process, 60)
 	ASSERT_EQ(0, res.stage) TH_LOG("requester setup failed at stage %d: %s",
 				       res.stage, strerror(-res.ret));
 	EXPECT_EQ(0, res.oracle);
-	if (res.ret == -EOPNOTSUPP)
-		SKIP(return, "exit status unsupported here: %s", res.msg);
+	ASSERT_PT_FEATURE("exit status", res.ret, res.msg);
 	ASSERT_EQ(0, res.ret) TH_LOG("refused with %s (extack \"%s\")",
 				     pt_errname(res.ret), res.msg);
 	ASSERT_NE(0ULL, (unsigned long long)res.id);

@@ -123,7 +123,7 @@ TEST_F(errors, kthreadd_is_not_a_process)
 	char why[96];
 
 	if (!is_kernel_thread(2))
-		SKIP(return, "PID 2 is not a kernel thread here");
+		SKIP(return, "%s: PID 2 is not a kernel thread here", pt_kernel_release());
 	ASSERT_EQ(0, pt_sig_pending(2, SIGKILL, why, sizeof(why))) TH_LOG("%s", why);
 	ret = pt_kill(&self->nl, 2, NULL, &r);
 	ASSERT_PT_ERROR(ENOTTY, ret, r);
@@ -173,7 +173,7 @@ TEST_F(errors, kernel_thread_is_not_a_process)
 
 	pid = find_ksoftirqd();
 	if (!pid)
-		SKIP(return, "no ksoftirqd/0 kernel thread");
+		SKIP(return, "%s: no ksoftirqd/0 kernel thread", pt_kernel_release());
 	ASSERT_EQ(0, pt_sig_pending(pid, SIGKILL, why, sizeof(why))) TH_LOG("%s", why);
 	ret = pt_kill(&self->nl, pid, NULL, &r);
 	ASSERT_PT_ERROR(ENOTTY, ret, r);
@@ -274,7 +274,7 @@ TEST_F(errors, exiting_process_is_already_terminating)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 120) {
 		self->child = 0;
-		SKIP(return, "ptrace is not permitted here");
+		SKIP(return, "%s: ptrace is not permitted here", pt_kernel_release());
 	}
 	ASSERT_TRUE(WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP);
 	ASSERT_EQ(0, ptrace(PTRACE_SETOPTIONS, pid, NULL,
@@ -392,7 +392,7 @@ TEST_F(errors, pid_namespace_is_respected)
 	memset(&res, 0, sizeof(res));
 	ASSERT_EQ((ssize_t)sizeof(res), read(self->result_fd, &res, sizeof(res)));
 	if (res.unshare_err)
-		SKIP(return, "no new PID namespace: %s", strerror(res.unshare_err));
+		SKIP(return, "%s: no new PID namespace: %s", pt_kernel_release(), strerror(res.unshare_err));
 
 	ASSERT_EQ(0, res.outsider.stage);
 	ASSERT_EQ(-ESRCH, res.outsider.ret)
@@ -403,8 +403,7 @@ TEST_F(errors, pid_namespace_is_respected)
 
 	ASSERT_EQ(0, res.insider.stage)
 		TH_LOG("setup inside the namespace failed: %s", pt_errname(res.insider.ret));
-	if (res.insider.ret == -EOPNOTSUPP)
-		SKIP(return, "exit status unsupported here: %s", res.insider.msg);
+	ASSERT_PT_FEATURE("exit status", res.insider.ret, res.insider.msg);
 	ASSERT_EQ(0, res.insider.ret)
 		TH_LOG("PID 2 inside the namespace: %s (extack \"%s\")",
 		       pt_errname(res.insider.ret), res.insider.msg);
@@ -596,15 +595,14 @@ TEST_F(perm, same_rules_as_kill2)
 	ASSERT_EXITED_WITH(0, status);
 
 	if (res.stage == STAGE_USERNS)
-		SKIP(return, "cannot create a user namespace: %s", strerror(-res.ret));
+		SKIP(return, "%s: cannot create a user namespace: %s", pt_kernel_release(), strerror(-res.ret));
 	ASSERT_EQ(0, res.stage)
 		TH_LOG("requester setup failed at stage %d: %s", res.stage,
 		       strerror(-res.ret));
 	EXPECT_EQ(variant->expect, res.oracle)
 		TH_LOG("kill(2) says %s for this case; the test's expectation is wrong",
 		       pt_errname(res.oracle));
-	if (res.ret == -EOPNOTSUPP)
-		SKIP(return, "exit status unsupported here: %s", res.msg);
+	ASSERT_PT_FEATURE("exit status", res.ret, res.msg);
 
 	if (variant->expect) {
 		ASSERT_EQ(-variant->expect, res.ret)

@@ -141,8 +141,7 @@ TEST_F(kill, wait_message_not_before_death)
 	self->nl.timeout_ms = 500;
 	ret = pt_kill(&self->nl, pid, &args, &r);
 	seq = self->nl.seq;	/* the request's sequence number */
-	if (ret == -EOPNOTSUPP)
-		SKIP(return, "deferred termination unsupported here: %s", r.msg);
+	ASSERT_PT_FEATURE("deferred termination", ret, r.msg);
 	ASSERT_EQ(-EAGAIN, ret)
 		TH_LOG("expected no death message yet, got %s (extack \"%s\")",
 		       pt_errname(ret), r.msg);
@@ -235,8 +234,7 @@ TEST_F(kill, several_targets_one_socket)
 		};
 
 		ret = pt_kill(&self->nl, self->more[i], &args, &r);
-		if (ret == -EOPNOTSUPP && how[i].has_status)
-			SKIP(return, "exit status unsupported: %s", r.msg);
+		ASSERT_PT_FEATURE("exit status", ret, r.msg);
 		ASSERT_PT_OK(ret, r);
 		EXPECT_EQ((uint64_t)self->more[i], r.a.u[PROCTERM_A_PID]);
 	}
@@ -296,8 +294,7 @@ TEST_F(status, parent_sees_exit_code)
 	int ret, status;
 
 	ret = pt_kill(&self->nl, pid, &args, &r);
-	if (ret == -EOPNOTSUPP)
-		SKIP(return, "exit status unsupported here: %s", r.msg);
+	ASSERT_PT_FEATURE("exit status", ret, r.msg);
 	ASSERT_PT_OK(ret, r);
 	ASSERT_DIES(pid, status);
 	self->child = 0;
@@ -323,8 +320,7 @@ TEST_F(status, wait_reports_final_status)
 	int ret, status;
 
 	ret = pt_kill(&self->nl, pid, &args, &r);
-	if (ret == -EOPNOTSUPP)
-		SKIP(return, "exit status unsupported here: %s", r.msg);
+	ASSERT_PT_FEATURE("exit status", ret, r.msg);
 	ASSERT_PT_OK(ret, r);
 	EXPECT_TRUE(pt_child_exited(pid))
 		TH_LOG("the death message came while the process still ran");
@@ -469,8 +465,7 @@ TEST_F_TIMEOUT(threads, all_die, 90)
 	int ret, status;
 
 	ret = pt_kill(&self->nl, pid, &args, &r);
-	if (ret == -EOPNOTSUPP && variant->has_status)
-		SKIP(return, "exit status unsupported here: %s", r.msg);
+	ASSERT_PT_FEATURE("exit status", ret, r.msg);
 	ASSERT_PT_OK(ret, r);
 	/* waitpid() on the leader reports only once every thread is gone. */
 	ASSERT_DIES(pid, status);
@@ -490,8 +485,7 @@ TEST_F_TIMEOUT(threads, wait_until_all_gone, 90)
 	int ret, status;
 
 	ret = pt_kill(&self->nl, pid, &args, &r);
-	if (ret == -EOPNOTSUPP && variant->has_status)
-		SKIP(return, "exit status unsupported here: %s", r.msg);
+	ASSERT_PT_FEATURE("exit status", ret, r.msg);
 	ASSERT_PT_OK(ret, r);
 	EXPECT_TRUE(pt_child_exited(pid))
 		TH_LOG("the death message came with threads still alive (%d in /proc)",
@@ -602,8 +596,8 @@ TEST_F(self, request_never_returns)
 	ASSERT_DIES(self->child, status);
 	self->child = 0;
 	ret = pt_read_result(self->result_fd, &res);
-	if (!ret && res.ret == -EOPNOTSUPP && variant->has_status)
-		SKIP(return, "exit status unsupported here: %s", res.msg);
+	if (!ret)
+		ASSERT_PT_FEATURE("exit status", res.ret, res.msg);
 	EXPECT_EQ(-EPIPE, ret)
 		TH_LOG("the request returned to its caller: %s, stage %d (extack \"%s\")",
 		       pt_errname(res.ret), res.stage, res.msg);

@@ -931,7 +931,7 @@ TEST_F(list, init_and_kthreadd)
 	ASSERT_PT_OK(ret, r);
 	ASSERT_EQ(0, pt_read_stat(2, &st));
 	if (!(st.flags & PT_PF_KTHREAD))
-		SKIP(return, "PID 2 is not kthreadd here");
+		SKIP(return, "%s: PID 2 is not kthreadd here", pt_kernel_release());
 	EXPECT_STREQ("kthreadd", e.comm);
 	EXPECT_EQ(0U, e.ppid);
 	EXPECT_EQ(1U, e.threads);
@@ -1044,7 +1044,7 @@ TEST_F_TIMEOUT(list, pid_namespace_lists_only_its_own, 90)
 	ret = pt_run_child(pidns_list_body, &a, &res, sizeof(res), &status);
 	ASSERT_EQ(0, ret) TH_LOG("namespace child: %s", pt_errname(ret));
 	if (res.stage == 100)
-		SKIP(return, "no new PID namespace: %s", pt_errname(res.ret));
+		SKIP(return, "%s: no new PID namespace: %s", pt_kernel_release(), pt_errname(res.ret));
 	ASSERT_EQ(0, res.stage) TH_LOG("setup in the namespace failed at %d: %s",
 				       res.stage, pt_errname(res.ret));
 	ASSERT_EQ(0, res.dump_err);
@@ -1217,7 +1217,7 @@ FIXTURE_SETUP(unpriv)
 	self->nl.fd = -1;
 	PT_OPEN_OR_SKIP(&self->nl);
 	if (variant->expect_addrs && !root_may_see_addresses())
-		SKIP(return, "kptr_restrict hides addresses from root here");
+		SKIP(return, "%s: kptr_restrict hides addresses from root here", pt_kernel_release());
 	self->user_kid = pt_spawn(kid_body, (void *)&user, NULL, 1);
 	ASSERT_LT(0, self->user_kid);
 }
@@ -1247,7 +1247,7 @@ TEST_F(unpriv, addresses_and_uids)
 	ret = pt_run_child(unpriv_body, &a, &res, sizeof(res), &status);
 	ASSERT_EQ(0, ret);
 	if (res.stage == 100)
-		SKIP(return, "no user namespace: %s", pt_errname(res.ret));
+		SKIP(return, "%s: no user namespace: %s", pt_kernel_release(), pt_errname(res.ret));
 	ASSERT_EQ(0, res.stage) TH_LOG("setup failed at %d: %s", res.stage,
 				       pt_errname(res.ret));
 	ASSERT_TRUE(res.done);
@@ -1418,7 +1418,7 @@ TEST_F(list, time_namespace_start_time)
 	ret = pt_run_child(timens_body, &self->kid[0], &res, sizeof(res), &status);
 	ASSERT_EQ(0, ret);
 	if (res.stage >= 100)
-		SKIP(return, "no time namespace (step %d): %s", res.stage,
+		SKIP(return, "%s: no time namespace (step %d): %s", pt_kernel_release(), res.stage,
 		     pt_errname(res.ret));
 	ASSERT_EQ(0, res.stage) TH_LOG("failed at %d: %s", res.stage,
 				       pt_errname(res.ret));

@@ -117,6 +117,9 @@ int pt_proc_status_field(pid_t pid, const char *field, char *val, size_t len);
  */
 int pt_sig_pending(pid_t pid, int sig, char *why, size_t len);
 
+/* The running kernel's release (uname -r), for messages. */
+const char *pt_kernel_release(void);
+
 /* What a forked requester reports back to the test. */
 struct pt_result {
 	int ret;		/* pt_kill()'s return, or a setup failure */
@@ -151,6 +154,14 @@ int pt_read_result(int fd, struct pt_result *res);
 	EXPECT_NE('\0', (_reply).msg[0])				\
 		TH_LOG("%s without an extended-ack message", pt_errname(_err)); \
 } while (0)
+
+/*
+ * EOPNOTSUPP from a feature the module has on every supported kernel
+ * (Debian 6.1, 6.12, 6.12-rt, sid, and debug kernels built from 6.12):
+ * tree kill, deferred termination, exit status. Their set-up failing at
+ * load ("... unavailable" in the kernel log) is a regression, never a skip.
+ */
+#define ASSERT_PT_FEATURE(_feature, _ret, _msg) do {				ASSERT_NE(-EOPNOTSUPP, (_ret))							TH_LOG("%s is unavailable on %s: \"%s\" (see dmesg | grep procterm)", 		       (_feature), pt_kernel_release(), (_msg));	} while (0)
 
 /* The request succeeded. */
 #define ASSERT_PT_OK(_ret, _reply) do {				\

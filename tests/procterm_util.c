@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -473,4 +474,13 @@ int pt_sig_pending(pid_t pid, int sig, char *why, size_t len)
 	if (why)
 		snprintf(why, len, "not pending");
 	return 0;
+}
+
+const char *pt_kernel_release(void)
+{
+	static struct utsname u;
+
+	if (!u.release[0] && uname(&u))
+		return "an unknown kernel";
+	return u.release;
 }

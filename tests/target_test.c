@@ -160,7 +160,7 @@ static bool alive(pid_t pid)
 	ASSERT_EQ(0, __r) TH_LOG("list %d: %s (\"%s\")", (int)(_pid),	\
 				 pt_errname(__r), __a.msg);		\
 	if (!*(_addr))							\
-		SKIP(return, "no task addresses shown to root (kptr_restrict=%d)", \
+		SKIP(return, "%s: no task addresses shown to root (kptr_restrict=%d)", pt_kernel_release(), \
 		     read_kptr_restrict());				\
 } while (0)
 
@@ -269,7 +269,7 @@ TEST_F(target, addr_of_init_and_kernel_thread)
 
 	ASSERT_EQ(0, pt_read_stat(2, &st));
 	if (!(st.flags & PT_PF_KTHREAD))
-		SKIP(return, "PID 2 is not a kernel thread here");
+		SKIP(return, "%s: PID 2 is not a kernel thread here", pt_kernel_release());
 	GET_ADDR_OR_SKIP(&self->nl, 2, &addr, &start);
 	ASSERT_EQ(0, pt_sig_pending(2, SIGKILL, why, sizeof(why)))
 		TH_LOG("SIGKILL already pending on kthreadd before the request (%s)", why);
@@ -464,7 +464,7 @@ TEST_F_TIMEOUT(target, thread_addr_is_not_a_process, 60)
 
 	why = kprobe_add();
 	if (why)
-		SKIP(return, "cannot learn thread addresses: %s", why);
+		SKIP(return, "%s: cannot learn thread addresses: %s", pt_kernel_release(), why);
 	self->kprobe = true;
 	self->child = pt_spawn(named_threads_body, NULL, &th, sizeof(th));
 	ASSERT_LT(0, self->child);
@@ -1057,7 +1057,7 @@ TEST_F(addr_perm, kill_by_address)
 		self->kptr_saved = -1;
 	}
 	if (res.stage == 100)
-		SKIP(return, "no user namespace here: %s", pt_errname(res.ret));
+		SKIP(return, "%s: no user namespace here: %s", pt_kernel_release(), pt_errname(res.ret));
 	ASSERT_EQ(0, res.stage) TH_LOG("requester setup failed at %d: %s",
 				       res.stage, pt_errname(res.ret));
 	/* kill(2) would let this caller kill the target. */
@@ -1366,7 +1366,7 @@ TEST_F_TIMEOUT(target, stale_handle_after_pid_reuse, 90)
 	ASSERT_EQ(0, ret);
 	ASSERT_EXITED_WITH(0, status);
 	if (res.stage == 100)
-		SKIP(return, "no new PID/mount namespace: %s", pt_errname(res.ret));
+		SKIP(return, "%s: no new PID/mount namespace: %s", pt_kernel_release(), pt_errname(res.ret));
 	ASSERT_EQ(0, res.stage) TH_LOG("setup failed at step %d: %s (PIDs %d, %d)",
 				       res.stage, pt_errname(res.ret),
 				       res.first, res.second);
@@ -1489,7 +1489,7 @@ TEST_F_TIMEOUT(target, child_pid_namespace_cannot_reach_parent, 90)
 	ASSERT_EQ(0, ret);
 	ASSERT_EXITED_WITH(0, status);
 	if (res.stage == 100)
-		SKIP(return, "no new PID namespace: %s", pt_errname(res.ret));
+		SKIP(return, "%s: no new PID namespace: %s", pt_kernel_release(), pt_errname(res.ret));
 	ASSERT_EQ(0, res.stage) TH_LOG("failed at step %d: %s", res.stage,
 				       pt_errname(res.ret));
 
@@ -1615,7 +1615,7 @@ TEST_F(target, handle_in_time_namespace)
 	ret = pt_run_child(timens_body, &arg, &res, sizeof(res), &status);
 	ASSERT_EQ(0, ret);
 	if (res.stage >= 100)
-		SKIP(return, "no time namespace (step %d): %s", res.stage,
+		SKIP(return, "%s: no time namespace (step %d): %s", pt_kernel_release(), res.stage,
 		     pt_errname(res.ret));
 	ASSERT_EQ(0, res.stage);
 	ASSERT_EQ(want, res.proc_start);

@@ -486,7 +486,7 @@ static void env_setup(struct __test_metadata *_metadata, struct tree_env *e,
 	if (ret == -ENOENT || ret == -EOPNOTSUPP) {
 		e->cg[0] = '\0';
 		pt_close(&e->nl);
-		SKIP(return, "needs cgroup2 with the pids controller at " CG_ROOT);
+		SKIP(return, "%s: needs cgroup2 with the pids controller at " CG_ROOT, pt_kernel_release());
 	}
 	if (ret) {
 		e->cg[0] = '\0';
@@ -730,10 +730,9 @@ static char state_of(pid_t pid)
 } while (0)
 
 /* A tree kill; SKIPs the test when the kernel cannot do it. */
-#define TREE_KILL_OR_SKIP(_env, _pid, _args, _r, _ret) do {		\
+#define TREE_KILL(_env, _pid, _args, _r, _ret) do {		\
 	(_ret) = pt_kill(&(_env)->nl, (_pid), (_args), &(_r));		\
-	if ((_ret) == -EOPNOTSUPP)					\
-		SKIP(return, "tree kill unsupported here: %s", (_r).msg); \
+	ASSERT_PT_FEATURE("tree kill", (_ret), (_r).msg);		\
 	ASSERT_PT_OK((_ret), (_r));					\
 } while (0)
 
@@ -1150,7 +1149,7 @@ TEST_F_TIMEOUT(shape, whole_tree_dies, 420)
 		check_threads_shape(_metadata, e->shm, variant->leader_exits);
 
 	t_kill = pt_now_ms();
-	TREE_KILL_OR_SKIP(e, root, &args, r, ret);
+	TREE_KILL(e, root, &args, r, ret);
 	t_killed = pt_now_ms();
 	ASSERT_TRUE(r.a.has[PROCTERM_A_COUNT]);
 	EXPECT_EQ((uint64_t)size, r.a.u[PROCTERM_A_COUNT])
@@ -1290,8 +1289,7 @@ TEST_F_TIMEOUT(storm, nothing_survives, 480)
 		at_kill = storm_grow(e->cg, target, refused, target == pids_max);
 
 		ret = pt_kill(&e->nl, root, &args, &r);
-		if (ret == -EOPNOTSUPP)
-			SKIP(return, "tree kill unsupported here: %s", r.msg);
+		ASSERT_PT_FEATURE("tree kill", ret, r.msg);
 		ASSERT_EQ(0, ret) TH_LOG("trial %d: %s (extack \"%s\")", trial,
 					 pt_errname(ret), r.msg);
 		ASSERT_TRUE(r.a.has[PROCTERM_A_COUNT]);
@@ -1460,8 +1458,7 @@ TEST_F_TIMEOUT(daemon, double_forks_do_not_escape, 300)
 		t_build += pt_now_ms() - t1;
 		t1 = pt_now_ms();
 		ret = pt_kill(&e->nl, root, &args, &r);
-		if (ret == -EOPNOTSUPP)
-			SKIP(return, "tree kill unsupported here: %s", r.msg);
+		ASSERT_PT_FEATURE("tree kill", ret, r.msg);
 		ASSERT_EQ(0, ret) TH_LOG("trial %d: %s (extack \"%s\")", trial,
 					 pt_errname(ret), r.msg);
 
@@ -1670,7 +1667,7 @@ TEST_F_TIMEOUT(perm, unprivileged_caller, 120)
 	EXPECT_FALSE(pt_child_exited(root));
 
 	/* Whoever may kill every member kills the same tree. */
-	TREE_KILL_OR_SKIP(e, root, &args, r, ret);
+	TREE_KILL(e, root, &args, r, ret);
 	EXPECT_EQ(3ULL, r.a.u[PROCTERM_A_COUNT]);
 	sorted = sorted_members(e->shm, 3);
 	ASSERT_NE(NULL, sorted);
@@ -1792,7 +1789,7 @@ TEST_F_TIMEOUT(pidns, namespace_init_refused_inside, 120)
 		ns_holder(s);
 	ret = shm_wait_ready(s, 5, BUILD_MS);
 	if (ret == -EPERM || ret == -EINVAL || ret == -ENOSPC)
-		SKIP(return, "cannot make a PID namespace: %s", pt_errname(ret));
+		SKIP(return, "%s: cannot make a PID namespace: %s", pt_kernel_release(), pt_errname(ret));
 	ASSERT_EQ(0, ret) TH_LOG("tree not built: %s", pt_errname(ret));
 	ASSERT_EQ(1, s->tid[NS_I]) TH_LOG("I is not PID 1 of its namespace");
 
@@ -1810,7 +1807,7 @@ TEST_F_TIMEOUT(pidns, namespace_init_refused_inside, 120)
 	EXPECT_EQ(5, cg_count_procs(e->cg));
 
 	/* From outside: the tree, namespace and all, dies. */
-	TREE_KILL_OR_SKIP(e, root, &args, r, ret);
+	TREE_KILL(e, root, &args, r, ret);
 	EXPECT_EQ(5ULL, r.a.u[PROCTERM_A_COUNT]);
 	/*
 	 * I reaps X, Y and Q itself (a dying namespace init waits for its
@@ -1917,7 +1914,7 @@ TEST_F_TIMEOUT(exiting, descendants_of_a_dying_root_die, 120)
 
 	/* Hold R in its exit, after the group exit began. */
 	if (ptrace(PTRACE_SEIZE, root, 0, PTRACE_O_TRACEEXIT))
-		SKIP(return, "cannot trace: %s", strerror(errno));
+		SKIP(return, "%s: cannot trace: %s", pt_kernel_release(), strerror(errno));
 	self->traced = root;
 	ASSERT_EQ(1, write(self->go_fd, "x", 1));
 	ASSERT_EQ(root, waitpid(root, &status, __WALL));
@@ -1926,8 +1923,7 @@ TEST_F_TIMEOUT(exiting, descendants_of_a_dying_root_die, 120)
 	ASSERT_TRUE(pt_pid_alive(c));
 
 	ret = pt_kill(&e->nl, root, &args, &r);
-	if (ret == -EOPNOTSUPP)
-		SKIP(return, "tree kill unsupported here: %s", r.msg);
+	ASSERT_PT_FEATURE("tree kill", ret, r.msg);
 	EXPECT_EQ(0, ret) TH_LOG("a dying root's tree: %s (extack \"%s\")",
 				 pt_errname(ret), r.msg);
 	/* C dies now, as a zombie of the stopped R. */
@@ -1996,7 +1992,7 @@ TEST_F_TIMEOUT(deferred, stopped_tree_dies_when_continued, 120)
 		ASSERT_EQ(0, pt_wait_state(e->shm->pid[i], 'T', PT_DEATH_MS))
 			TH_LOG("PID %d did not stop", (int)e->shm->pid[i]);
 
-	TREE_KILL_OR_SKIP(e, root, &args, r, ret);
+	TREE_KILL(e, root, &args, r, ret);
 	EXPECT_EQ((uint64_t)size, r.a.u[PROCTERM_A_COUNT]);
 	EXPECT_TRUE(r.a.has[PROCTERM_A_REQUEST_ID]);
 	EXPECT_NE(0ULL, r.a.u[PROCTERM_A_REQUEST_ID]);

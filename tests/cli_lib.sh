@@ -100,10 +100,12 @@ expect_rc() {
 # spawn [COMMAND...]: start a process (default: one that only waits to be
 # killed), a child of this shell; its PID in $last.
 spawn() {
+	# Never on our stdout: a process that outlives the script would keep
+	# the runner reading.
 	if [ $# = 0 ]; then
-		sleep 1000 &
+		sleep 1000 >/dev/null 2>&1 &
 	else
-		"$@" &
+		"$@" >/dev/null 2>&1 &
 	fi
 	last=$!
 	started+=("$last")
@@ -111,7 +113,9 @@ spawn() {
 
 # spawn_nobody: a sleeping process of nobody's, a child of this shell.
 spawn_nobody() {
-	as_nobody sleep 1000 &
+	# Not the as_nobody function: "$!" would be the subshell running it.
+	setpriv --reuid=$nobody --regid=$nobody --clear-groups sleep 1000 \
+		>/dev/null 2>&1 &
 	last=$!
 	started+=("$last")
 	# setpriv execs sleep: wait until the exec is done.

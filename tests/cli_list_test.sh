@@ -113,10 +113,10 @@ reap "$root"
 # ---- threads, escaping of command names
 if [ -x "$helper" ]; then
 	mkfifo "$tmp/threads"
-	"$helper" threads 4 >"$tmp/threads" &
+	"$helper" threads 4 >"$tmp/threads" 2>/dev/null &
 	mt=$!
 	started+=("$mt")
-	read -r _ <"$tmp/threads"
+	read -r -t 60 _ <"$tmp/threads"
 	run list --tsv "$mt"
 	check "list: a 4-thread process has threads 4" [ "$(cut -f6 <<<"$out")" = 4 ]
 	kill -KILL "$mt"

@@ -52,7 +52,6 @@ else
 	run_nobody kill --deferred "$qa"
 	check "max_deferred=1: nobody arms one (exit $rc)" [ "$rc" = 0 ]
 	qid=$(armed_id)
-check "... the first: '$q: armed, request N (status 3)'" out_has "^$q: armed, request [0-9]+ \(status 3\)$"
 	run_nobody kill --deferred "$qb"
 	check "max_deferred=1: nobody's second: exit 9 (got $rc)" [ "$rc" = 9 ]
 	check "... the message names the target and the limit" \
@@ -99,6 +98,7 @@ check "kill --deferred --status 3 Q Q@START Q: exit 0 (got $rc)" [ "$rc" = 0 ]
 check "... two lines, the second 'same process as $q'" \
 	[ "$(printf '%s\n' "$out" | sed -n 2p)" = "$qh: same process as $q, done" ]
 qid=$(armed_id)
+check "... the first: '$q: armed, request N (status 3)'" out_has "^$q: armed, request [0-9]+ \(status 3\)$"
 
 # ---- pending, pretty
 run pending

@@ -346,10 +346,10 @@ else
 fi
 if [ -x "$helper" ]; then
 	mkfifo "$tmp/threads"
-	"$helper" threads 3 >"$tmp/threads" &
+	"$helper" threads 3 >"$tmp/threads" 2>/dev/null &
 	mt=$!
 	started+=("$mt")
-	read -r tid _ <"$tmp/threads"
+	read -r -t 60 tid _ <"$tmp/threads"
 	expect_rc "a thread that is not the leader: exit 4" 4 kill "$tid"
 	check "... the process lives" alive "$mt"
 	check "... the thread lives" [ -d "/proc/$mt/task/$tid" ]
@@ -364,10 +364,10 @@ fi
 # ---- 5: already exited
 if [ -x "$helper" ]; then
 	mkfifo "$tmp/zombie"
-	"$helper" zombie >"$tmp/zombie" &
+	"$helper" zombie >"$tmp/zombie" 2>/dev/null &
 	zparent=$!
 	started+=("$zparent")
-	read -r zpid <"$tmp/zombie"
+	read -r -t 60 zpid <"$tmp/zombie"
 	expect_rc "a zombie: exit 5" 5 kill "$zpid"
 	expect_rc "a zombie with --status: exit 5" 5 kill --status 1 "$zpid"
 	run kill --tsv "$zpid"

@@ -14,15 +14,13 @@
  * the requester's context, with signal 0: the uid rules and CAP_KILL are
  * those of SIGKILL, but an LSM sees signal 0 (SELinux "signull", AppArmor
  * "exists"), since no exported call asks the LSM about SIGKILL without
- * sending it. When a work fires, the kill is judged again: if the
- * requester's saved credentials match the target by kill(2)'s uid rules,
- * the SIGKILL is sent with kill_pid_usb_asyncio(), which runs those rules
- * and security_task_kill() for SIGKILL with the requester's credentials, so
- * the LSM's answer for SIGKILL is the one that counts. If the requester's
- * permission came from CAP_KILL, the capability is checked again in the
- * saved credentials, but the LSM is not asked again (the kernel exports no
- * way to ask it about another task's credentials outside the uid rules).
- * A refused kill leaves the process alive and counts in deferred_refused.
+ * sending it. When a work fires, the kill is judged again, in full, as
+ * kill(2) from the requester would be judged at that moment: the work runs
+ * in the target's context with the requester's saved credentials
+ * overriding its own, applies the uid rule or CAP_KILL (through the LSM's
+ * capable hook), and sends SIGKILL, which the LSM judges with those
+ * credentials. A refused kill leaves the process alive and counts in
+ * deferred_refused.
  *
  * Queueing. Every work is allocated (and charged to the requester) before
  * the first is queued, and the works are queued with tasklist_lock
@@ -51,6 +49,7 @@
  * the listing and each request's listed/cancelled flags; xa_lock nests
  * inside it.
  */
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/module.h>
@@ -78,7 +77,6 @@ struct pt_deferred {
 	atomic_t nr_works;
 	bool listed;
 	bool cancelled;
-	bool via_cap;			/* permitted by CAP_KILL, not by uid */
 	bool admin;
 	u64 id;
 	struct pid *pid;		/* the target (tree root), referenced */
@@ -100,6 +98,12 @@ static DEFINE_XARRAY(pt_deferred_xa);
 static DEFINE_HASHTABLE(pt_deferred_pids, PT_PIDS_BITS);
 static DEFINE_SPINLOCK(pt_deferred_lock);
 static atomic64_t pt_deferred_ids = ATOMIC64_INIT(0);
+
+#ifdef PF_USER_WORKER
+#define PT_PF_WORKERS (PF_IO_WORKER | PF_USER_WORKER)
+#else
+#define PT_PF_WORKERS PF_IO_WORKER
+#endif
 
 /* Bounds the re-counting of a thread list or tree that keeps growing. */
 #define PT_ARM_TRIES 8
@@ -147,16 +151,6 @@ static void pt_deferred_put(struct pt_deferred *d)
 	kfree(d);
 }
 
-/* Is @ancestor @ns or one of its ancestors? */
-static bool pt_userns_within(const struct user_namespace *ancestor,
-			     const struct user_namespace *ns)
-{
-	for (; ns; ns = ns->parent)
-		if (ns == ancestor)
-			return true;
-	return false;
-}
-
 /* kill(2)'s uid rule (kill_ok_by_cred() without the capability). */
 static bool pt_uid_may_kill(const struct cred *cred, const struct cred *tcred)
 {
@@ -168,27 +162,41 @@ static bool pt_uid_may_kill(const struct cred *cred, const struct cred *tcred)
 
 /*
  * Send the SIGKILL of a firing work to the current group, judged as the
- * requester's (see the top of this file). tasklist_lock is read-held.
+ * requester's: with the requester's credentials in place of the target's
+ * (override_creds()), kill(2)'s rule is applied (the uid rule, or
+ * CAP_KILL in the target's user namespace, through the LSM's capable hook),
+ * then kill_pid() from here runs security_task_kill() for SIGKILL with
+ * those credentials. (kill_pid() itself skips the uid rule, the sender
+ * being in the target's group.) Called with tasklist_lock read-held.
  */
 static int pt_deferred_send(struct pt_deferred *d)
 {
 	struct pid *pid = task_tgid(current);
-	const struct cred *tcred;
-	sigval_t none = { .sival_int = 0 };
-	bool by_uid, by_cap;
+	struct signal_struct *sig = current->signal;
+	const struct cred *old, *tcred;
+	bool may;
+	int ret;
 
+	old = override_creds(d->cred);
 	rcu_read_lock();
 	tcred = __task_cred(current->group_leader);
-	by_uid = pt_uid_may_kill(d->cred, tcred);
-	by_cap = d->via_cap && cap_raised(d->cred->cap_effective, CAP_KILL) &&
-		 pt_userns_within(d->cred->user_ns, tcred->user_ns);
+	may = pt_uid_may_kill(d->cred, tcred) ||
+	      ns_capable_noaudit(tcred->user_ns, CAP_KILL);
 	rcu_read_unlock();
-
-	if (by_uid)
-		return kill_pid_usb_asyncio(SIGKILL, 0, none, pid, d->cred);
-	if (by_cap)
-		return kill_pid(pid, SIGKILL, 1);
-	return -EPERM;
+	ret = may ? kill_pid(pid, SIGKILL, 0) : -EPERM;
+	revert_creds(old);
+	if (ret)
+		return ret;
+	/*
+	 * The init of a PID namespace ignores a SIGKILL sent from inside
+	 * it. The requester is in an ancestor namespace (pt_check_killable()
+	 * refuses its own PID 1), where kill(2) would have forced it, and
+	 * the LSM has just allowed the SIGKILL: force it too.
+	 */
+	if ((READ_ONCE(sig->flags) & SIGNAL_UNKILLABLE) &&
+	    !(READ_ONCE(sig->flags) & SIGNAL_GROUP_EXIT))
+		ret = kill_pid(pid, SIGKILL, 1);
+	return ret;
 }
 
 static void pt_deferred_kill(struct pt_deferred *d)
@@ -202,7 +210,10 @@ static void pt_deferred_kill(struct pt_deferred *d)
 
 	read_lock(pt_tasklist_lock);
 	ret = pt_deferred_send(d);
-	if (!ret && st && pt_status_publish(st, current->group_leader, d->status))
+	/* A status only for a group that our SIGKILL really ends. */
+	if (!ret && st &&
+	    (READ_ONCE(current->signal->flags) & SIGNAL_GROUP_EXIT) &&
+	    pt_status_publish(st, current->group_leader, d->status))
 		st = NULL;
 	read_unlock(pt_tasklist_lock);
 
@@ -262,7 +273,7 @@ static int pt_deferred_new(const struct pt_target *t,
 	d = kzalloc(sizeof(*d), GFP_KERNEL_ACCOUNT);
 	if (!d)
 		goto err_module;
-	d->user = pt_user_get(cred->uid);
+	d->user = pt_user_get(pt_charge_uid(cred));
 	if (!d->user)
 		goto err_free;
 	ret = pt_charge(d->user, PT_RES_DEFERRED, 1, req->admin, extack);
@@ -279,9 +290,6 @@ static int pt_deferred_new(const struct pt_target *t,
 	d->admin = req->admin;
 	d->armed_ns = ktime_get_boottime_ns();
 	d->cred = get_cred(cred);
-	rcu_read_lock();
-	d->via_cap = !pt_uid_may_kill(cred, __task_cred(t->task));
-	rcu_read_unlock();
 
 	/* Reserve the id's slot first: storing may allocate. */
 	ret = xa_reserve(&pt_deferred_xa, d->id, GFP_KERNEL_ACCOUNT);
@@ -398,6 +406,13 @@ unsigned int pt_deferred_queue_locked(struct pt_deferred *d,
 	for_each_thread(leader, t) {
 		struct pt_dwork *w;
 
+		/*
+		 * io_uring and vhost workers never return to user mode but run
+		 * task works on their own, even while the group is stopped:
+		 * they die with the group when a user thread's work fires.
+		 */
+		if (t->flags & PT_PF_WORKERS)
+			continue;
 		if (WARN_ON_ONCE(!d->nr_spare))
 			break;
 		w = d->spare[d->nr_spare - 1];
@@ -427,7 +442,7 @@ int pt_deferred_finish(struct pt_deferred *d, u64 *id)
 	bool armed = d->nr_queued;
 
 	pt_deferred_free_spare(d);
-	if (armed)
+	if (armed && id)
 		*id = d->id;
 	else
 		pt_deferred_unlist(d);
@@ -440,7 +455,7 @@ int pt_deferred_finish(struct pt_deferred *d, u64 *id)
 static void pt_deferred_abort(struct pt_deferred *d)
 {
 	WARN_ON_ONCE(d->nr_queued);
-	pt_deferred_finish(d, &d->id);
+	pt_deferred_finish(d, NULL);
 }
 
 int pt_deferred_tree_begin(const struct pt_target *root,
@@ -487,11 +502,13 @@ int pt_deferred_arm(const struct pt_target *t, const struct pt_kill_req *req,
 		if (ret)
 			break;
 		read_lock(pt_tasklist_lock);
+		rcu_read_lock();
 		/* The leader now: a de_thread() may have replaced it. */
 		leader = pid_task(t->pid, PIDTYPE_TGID);
 		want = leader ? get_nr_threads(leader) : 0;
 		if (leader && want <= pt_deferred_reserved(d))
 			pt_deferred_queue_locked(d, leader);
+		rcu_read_unlock();
 		read_unlock(pt_tasklist_lock);
 		if (!leader || d->nr_queued || want <= pt_deferred_reserved(d))
 			break;

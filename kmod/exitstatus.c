@@ -102,6 +102,12 @@ static void pt_probe_exit_task(struct task_struct *p)
 	struct signal_struct *sig = p->signal;
 	struct pt_status *st;
 
+	/*
+	 * Pairs with the smp_mb() in pt_status_publish(): either the
+	 * publisher sees this thread's exit_code, or this thread sees the
+	 * entry.
+	 */
+	smp_mb();
 	if (!atomic_read(&pt_status_count))
 		return;
 
@@ -166,7 +172,7 @@ static void pt_status_gc(struct work_struct *work)
 	}
 	spin_unlock(&pt_status_lock);
 	if (again)
-		mod_delayed_work(system_wq, &pt_status_gc_work, PT_GC_DELAY);
+		queue_delayed_work(system_wq, &pt_status_gc_work, PT_GC_DELAY);
 }
 
 bool pt_exitstatus_available(void)
@@ -219,7 +225,7 @@ bool pt_status_publish(struct pt_status *st, struct task_struct *leader,
 	smp_mb();
 	pt_status_apply(sig, leader, st->code);
 	/* Every thread may be past the probe already: the GC must look. */
-	mod_delayed_work(system_wq, &pt_status_gc_work, PT_GC_DELAY);
+	queue_delayed_work(system_wq, &pt_status_gc_work, PT_GC_DELAY);
 	return true;
 }
 

@@ -7,9 +7,11 @@
  * requester's kuid, and refused with -EDQUOT beyond a per-user limit. The
  * limits are module parameters; a requester with CAP_SYS_ADMIN in the
  * initial user namespace gets PT_ADMIN_FACTOR times each. Since the budget
- * is per kuid, one user cannot use up another's, root's included; and an
- * unprivileged user cannot mint new kuids (a user namespace maps only the
- * kuids its creator already has).
+ * is per kuid, one user cannot use up another's, root's included. The kuid
+ * charged is that of the requester in the initial user namespace: for a
+ * requester inside a user namespace, the owner of its outermost user
+ * namespace below the initial one, so that the subordinate uids a user may
+ * map into a namespace (/etc/subuid) do not multiply that user's budget.
  *
  * A struct pt_user exists while anything is charged to it or a request
  * holds it: every charged object holds a reference. pt_users_lock (a
@@ -20,6 +22,8 @@
  * (GFP_KERNEL_ACCOUNT), this one included.
  */
 #include <linux/atomic.h>
+#include <linux/cred.h>
+#include <linux/user_namespace.h>
 #include <linux/debugfs.h>
 #include <linux/hashtable.h>
 #include <linux/moduleparam.h>
@@ -89,6 +93,18 @@ static struct pt_user *pt_user_find(kuid_t uid)
 	return NULL;
 }
 
+/* Who a request from @cred is charged to (see the top of this file). */
+kuid_t pt_charge_uid(const struct cred *cred)
+{
+	const struct user_namespace *ns = cred->user_ns;
+
+	if (ns == &init_user_ns)
+		return cred->uid;
+	while (ns->parent != &init_user_ns)
+		ns = ns->parent;
+	return ns->owner;
+}
+
 /* A referenced accounting entry for @uid, or NULL. Process context. */
 struct pt_user *pt_user_get(kuid_t uid)
 {
@@ -153,8 +169,9 @@ static unsigned int pt_limit(enum pt_res res, bool admin)
 		break;
 	}
 	if (admin)
-		lim = lim > UINT_MAX / PT_ADMIN_FACTOR ? UINT_MAX : lim * PT_ADMIN_FACTOR;
-	return lim;
+		lim = lim > INT_MAX / PT_ADMIN_FACTOR ? INT_MAX : lim * PT_ADMIN_FACTOR;
+	/* The counters are atomic_t. */
+	return min_t(unsigned int, lim, INT_MAX);
 }
 
 /*
@@ -169,7 +186,7 @@ int pt_charge(struct pt_user *u, enum pt_res res, unsigned int n, bool admin,
 
 	old = atomic_read(&u->used[res]);
 	do {
-		if (n > lim || old > (int)(lim - n)) {
+		if (n > lim || (unsigned int)old > lim - n) {
 			NL_SET_ERR_MSG_MOD(extack, "per-user limit reached");
 #ifdef NL_SET_ERR_MSG_FMT_MOD
 			NL_SET_ERR_MSG_FMT_MOD(extack, "per-user limit reached: %s is %u",

@@ -154,6 +154,13 @@ static int pt_nl_kill(struct sk_buff *skb, struct genl_info *info)
 	ret = pt_resolve(skb, info, &t);
 	if (ret)
 		return ret;
+	/*
+	 * Permission first: a process the requester may not signal gets
+	 * EPERM, not an answer about its state.
+	 */
+	ret = pt_perm_check(t.pid, info->extack);
+	if (ret)
+		goto out;
 	ret = pt_check_killable(t.task, task_active_pid_ns(current),
 				req.flags & PROCTERM_F_TREE, info->extack);
 	if (ret)
@@ -215,8 +222,8 @@ static int pt_nl_list_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 	ret = pt_list_fill(msg, t.task, ns, current_user_ns(),
-			   pt_may_see_addresses(skb), info->snd_portid,
-			   info->snd_seq, 0);
+			   pt_boottime_offset(), pt_may_see_addresses(skb),
+			   info->snd_portid, info->snd_seq, 0);
 	if (ret) {
 		if (ret == -ESRCH)
 			NL_SET_ERR_MSG_MOD(info->extack, "no such process");

@@ -30,7 +30,8 @@
  */
 int pt_list_fill(struct sk_buff *skb, struct task_struct *task,
 		 struct pid_namespace *ns, struct user_namespace *uns,
-		 bool show_addr, u32 portid, u32 seq, int flags)
+		 u64 boottime_off, bool show_addr, u32 portid, u32 seq,
+		 int flags)
 {
 	char comm[TASK_COMM_LEN];
 	pid_t nr = 0, ppid = 0;
@@ -57,7 +58,8 @@ int pt_list_fill(struct sk_buff *skb, struct task_struct *task,
 		return -EMSGSIZE;
 	if (nla_put_u32(skb, PROCTERM_A_PID, nr) ||
 	    nla_put_u32(skb, PROCTERM_A_PPID, ppid) ||
-	    pt_put_u64(skb, PROCTERM_A_START_TIME, pt_start_time(task)) ||
+	    pt_put_u64(skb, PROCTERM_A_START_TIME,
+		       pt_start_time_off(task, boottime_off)) ||
 	    pt_put_u64(skb, PROCTERM_A_TASK_ADDR,
 		       show_addr ? (unsigned long)task : 0) ||
 	    nla_put_u8(skb, PROCTERM_A_STATE, state) ||
@@ -92,13 +94,14 @@ static struct task_struct *pt_next_process(struct pid_namespace *ns, pid_t *nr)
 }
 
 /*
- * What a list dump captured at its start: the namespaces it lists in and
- * whether it may show addresses, so that every continuation (run by
+ * What a list dump captured at its start: the PID, user and time
+ * namespaces it lists in and whether it may show addresses, so that every continuation (run by
  * whoever reads the socket) answers as the first part did.
  */
 struct pt_list_ctx {
 	pid_t next;
 	bool show_addr;
+	u64 boottime_off;
 	struct pid_namespace *ns;
 	struct user_namespace *uns;
 };
@@ -119,6 +122,7 @@ int pt_list_dump_start(struct netlink_callback *cb)
 		return -ENOMEM;
 	ctx->next = 1;
 	ctx->show_addr = pt_may_see_addresses(cb->skb);
+	ctx->boottime_off = pt_boottime_offset();
 	ctx->ns = get_pid_ns(task_active_pid_ns(current));
 	ctx->uns = get_user_ns(current_user_ns());
 	cb->args[0] = (long)ctx;
@@ -145,7 +149,8 @@ int pt_list_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	int ret = 0;
 
 	while ((task = pt_next_process(ctx->ns, &nr))) {
-		ret = pt_list_fill(skb, task, ctx->ns, ctx->uns, ctx->show_addr,
+		ret = pt_list_fill(skb, task, ctx->ns, ctx->uns,
+				   ctx->boottime_off, ctx->show_addr,
 				   NETLINK_CB(cb->skb).portid,
 				   cb->nlh->nlmsg_seq, NLM_F_MULTI);
 		put_task_struct(task);

@@ -48,6 +48,8 @@ void pt_target_put(struct pt_target *t);
 int pt_check_killable(struct task_struct *leader, struct pid_namespace *ns,
 		      bool exiting_ok, struct netlink_ext_ack *extack);
 u64 pt_start_time(struct task_struct *task);
+u64 pt_start_time_off(struct task_struct *task, u64 boottime_off);
+u64 pt_boottime_offset(void);
 bool pt_group_dead(struct task_struct *leader);
 bool pt_pid_group_dead(struct pid *pid);
 bool pt_may_see_addresses(const struct sk_buff *skb);
@@ -88,6 +90,7 @@ enum pt_stat {
 
 int pt_limits_init(void);
 void pt_limits_exit(void);
+kuid_t pt_charge_uid(const struct cred *cred);
 struct pt_user *pt_user_get(kuid_t uid);
 void pt_user_put(struct pt_user *u);
 int pt_charge(struct pt_user *u, enum pt_res res, unsigned int n, bool admin,
@@ -132,7 +135,8 @@ int pt_deferred_dump_done(struct netlink_callback *cb);
 /* proclist.c */
 int pt_list_fill(struct sk_buff *skb, struct task_struct *task,
 		 struct pid_namespace *ns, struct user_namespace *uns,
-		 bool show_addr, u32 portid, u32 seq, int flags);
+		 u64 boottime_off, bool show_addr, u32 portid, u32 seq,
+		 int flags);
 int pt_list_dump_start(struct netlink_callback *cb);
 int pt_list_dump(struct sk_buff *skb, struct netlink_callback *cb);
 int pt_list_dump_done(struct netlink_callback *cb);

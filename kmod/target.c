@@ -24,9 +24,21 @@
 /* Start time as field 22 of /proc/PID/stat shows it to the requester. */
 u64 pt_start_time(struct task_struct *task)
 {
-	u64 ns = timens_add_boottime_ns(task->start_boottime);
+	return pt_start_time_off(task, pt_boottime_offset());
+}
 
-	return div_u64(ns, NSEC_PER_SEC / USER_HZ);
+/*
+ * The requester's time-namespace boottime offset (modulo 2^64), so that a
+ * dump continued by another reader still shows the first reader's times.
+ */
+u64 pt_boottime_offset(void)
+{
+	return timens_add_boottime_ns(0);
+}
+
+u64 pt_start_time_off(struct task_struct *task, u64 boottime_off)
+{
+	return div_u64(task->start_boottime + boottime_off, NSEC_PER_SEC / USER_HZ);
 }
 
 /*

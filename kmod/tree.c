@@ -168,9 +168,14 @@ static int pt_visit_check(struct task_struct *p, struct pt_tree_ctx *ctx)
 
 	if (pt_member_done(p))
 		return 0;
+	ret = kill_pid(task_tgid(p), 0, 0);
+	if (ret) {
+		/* Name no process the requester may not signal. */
+		NL_SET_ERR_MSG_MOD(ctx->extack,
+				   "a tree member may not be killed by this requester; nothing was");
+		return ret;
+	}
 	ret = pt_check_killable(p, ctx->ns, false, ctx->extack);
-	if (!ret)
-		ret = kill_pid(task_tgid(p), 0, 0);
 	if (ret) {
 #ifdef NL_SET_ERR_MSG_FMT_MOD
 		NL_SET_ERR_MSG_FMT_MOD(ctx->extack,

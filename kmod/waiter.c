@@ -19,7 +19,11 @@
  * A waiter holds no reference on its network namespace: the namespace's
  * pernet exit drops its waiters, and since the scan sends with
  * pt_waiter_lock held, no message can go to a namespace whose exit has
- * passed.
+ * passed. Nor does it outlive the requester's socket: when a generic
+ * netlink socket is released, the waiters of its (namespace, port id) go
+ * too, so a later socket bound to the same port id never receives another
+ * requester's wait message, and a requester that gave up (its own timeout)
+ * stops being charged for it.
  *
  * Locking: pt_waiters is protected by pt_waiter_lock (a mutex; all users
  * are in process context). The wake function runs under the wait queue's
@@ -103,12 +107,34 @@ static void pt_waiter_notify(struct pt_waiter *w)
 	genlmsg_unicast(w->net, skb, w->portid);
 }
 
+/*
+ * Keep @w->pin on the group's current leader, whose exit code is what the
+ * parent sees when the group does not exit as a whole (after a de_thread(),
+ * the leader the request resolved is gone).
+ */
+static void pt_waiter_repin(struct pt_waiter *w)
+{
+	struct task_struct *leader;
+
+	rcu_read_lock();
+	leader = pid_task(w->pid, PIDTYPE_TGID);
+	if (leader && leader != w->pin) {
+		get_task_struct(leader);
+		rcu_read_unlock();
+		put_task_struct(w->pin);
+		w->pin = leader;
+		return;
+	}
+	rcu_read_unlock();
+}
+
 static void pt_waiter_scan(struct work_struct *work)
 {
 	struct pt_waiter *w, *tmp;
 
 	mutex_lock(&pt_waiter_lock);
 	list_for_each_entry_safe(w, tmp, &pt_waiters, node) {
+		pt_waiter_repin(w);
 		if (!pt_pid_group_dead(w->pid))
 			continue;
 		pt_waiter_notify(w);
@@ -130,7 +156,7 @@ struct pt_waiter *pt_waiter_prepare(bool admin, struct netlink_ext_ack *extack)
 	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
 	if (!w)
 		return ERR_PTR(-ENOMEM);
-	w->user = pt_user_get(current_uid());
+	w->user = pt_user_get(pt_charge_uid(current_cred()));
 	if (!w->user) {
 		kfree(w);
 		return ERR_PTR(-ENOMEM);
@@ -193,15 +219,52 @@ static struct pernet_operations pt_waiter_net_ops = {
 	.exit = pt_waiter_net_exit,
 };
 
+/* A netlink socket is released: so are the waiters that reply to it. */
+static int pt_waiter_release(struct notifier_block *nb, unsigned long state,
+			     void *ptr)
+{
+	struct netlink_notify *n = ptr;
+	struct pt_waiter *w, *tmp;
+
+	if (state != NETLINK_URELEASE || n->protocol != NETLINK_GENERIC)
+		return NOTIFY_DONE;
+	/*
+	 * Every netlink socket's release comes here. No waiter can be added
+	 * for a socket being released (a doit holds a reference on it), so
+	 * an empty list needs no lock.
+	 */
+	if (list_empty_careful(&pt_waiters))
+		return NOTIFY_DONE;
+	mutex_lock(&pt_waiter_lock);
+	list_for_each_entry_safe(w, tmp, &pt_waiters, node)
+		if (w->portid == n->portid && net_eq(w->net, n->net))
+			pt_waiter_drop(w);
+	mutex_unlock(&pt_waiter_lock);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block pt_waiter_nb = {
+	.notifier_call = pt_waiter_release,
+};
+
 int pt_waiter_init(void)
 {
-	return register_pernet_subsys(&pt_waiter_net_ops);
+	int ret;
+
+	ret = register_pernet_subsys(&pt_waiter_net_ops);
+	if (ret)
+		return ret;
+	ret = netlink_register_notifier(&pt_waiter_nb);
+	if (ret)
+		unregister_pernet_subsys(&pt_waiter_net_ops);
+	return ret;
 }
 
 void pt_waiter_exit(void)
 {
 	struct pt_waiter *w, *tmp;
 
+	netlink_unregister_notifier(&pt_waiter_nb);
 	/* Runs .exit for every namespace: drops every waiter. */
 	unregister_pernet_subsys(&pt_waiter_net_ops);
 

@@ -25,7 +25,7 @@ KERNELRELEASE ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KERNELRELEASE)/build
 PREFIX ?= /usr
 DESTDIR ?=
-KERNELS ?= 6.1 6.12 6.12-rt
+KERNELS ?= 6.1 6.12 6.12-rt sid
 DEBUG_KERNELS ?= debug debug-rt
 # What CI runs on the debug kernels when the whole suite does not fit its
 # time budget (.ci/run): the stress tests that only make sense under

@@ -50,9 +50,20 @@ mknod -m 600 "$stage/dev/console" c 5 1 2>/dev/null || true
 # Built-in modules print "builtin ..." and are skipped. virtio_pci is
 # built into 6.12 and modular in 6.1.
 : > "$stage/lib/modules/order"
+# sid's 7.x modules package ships no modules.builtin: a module modprobe
+# cannot find, and of which there is no .ko in the tree, is built in.
+show_depends() {
+	local m=$1
+	modprobe -d "$root" -S "$kver" --show-depends "$m" 2>/dev/null && return 0
+	if find "$root/lib/modules/$kver/" -name "$m.ko*" | grep -q .; then
+		modprobe -d "$root" -S "$kver" --show-depends "$m"
+		return 1
+	fi
+	echo "builtin $m (no $m.ko in the package)"
+}
 [ -z "$builtin" ] &&
 for m in virtio_pci 9pnet_virtio 9p; do
-	modprobe -d "$root" -S "$kver" --show-depends "$m"
+	show_depends "$m"
 done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' |
 while read -r ko; do
 	name=$(basename "$ko")

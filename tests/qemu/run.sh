@@ -10,7 +10,7 @@
 # FLAVOUR is 6.1, 6.12 or 6.12-rt (Debian 12's kernels), sid or sid-rt
 # (sid's newest, module built in a sid chroot: sid-chroot.sh), debug or
 # debug-rt (built here with KASAN, lockdep, kmemleak...: debug-kernel.sh).
-# Default for --check: 6.1 6.12 6.12-rt; for the others: 6.12. Per kernel
+# Default for --check: 6.1 6.12 6.12-rt sid; for the others: 6.12. Per kernel
 # release KVER everything lands in build/KVER/:
 #   procterm.ko      the module, built with W=1 (--check) from build/KVER/src
 #   initramfs.gz     busybox + the 9p modules of that kernel + tests/qemu/init
@@ -47,7 +47,7 @@ case "${1:-}" in
 -*) die "unknown option $1" ;;
 esac
 if [ "$#" -eq 0 ]; then
-	if [ "$mode" = check ]; then set -- 6.1 6.12 6.12-rt; else set -- 6.12; fi
+	if [ "$mode" = check ]; then set -- 6.1 6.12 6.12-rt sid; else set -- 6.12; fi
 fi
 
 MAKE=${MAKE:-make}

@@ -60,16 +60,26 @@ int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
 
 	published = false;
 	read_lock(pt_tasklist_lock);
-	ret = kill_pid(t->pid, SIGKILL, 0);
-	if (!ret) {
-		/* The leader now: an exec in another thread may have replaced it. */
-		leader = pid_task(t->pid, PIDTYPE_TGID);
-		published = leader && pt_status_publish(st, leader, req->status);
+	/* The leader now: an exec in another thread may have replaced it. */
+	leader = pid_task(t->pid, PIDTYPE_TGID);
+	if (!leader) {
+		ret = -ESRCH;
+	} else if (READ_ONCE(leader->signal->flags) & SIGNAL_GROUP_EXIT) {
+		/* Someone else's kill: its death is not ours to rewrite. */
+		ret = -EALREADY;
+	} else {
+		ret = kill_pid(t->pid, SIGKILL, 0);
+		if (!ret)
+			published = pt_status_publish(st, leader, req->status);
 	}
 	read_unlock(pt_tasklist_lock);
 
 	if (!published)
 		pt_status_discard(st);
+	if (ret == -EALREADY) {
+		NL_SET_ERR_MSG_MOD(extack, "process is already terminating");
+		return ret;
+	}
 	if (!ret && !published) {
 		/* Killed, but another request's status is what the parent sees. */
 		NL_SET_ERR_MSG_MOD(extack,

@@ -44,7 +44,9 @@
  * reference. A request is listed (pt_deferred_xa by id, for PENDING and
  * CANCEL; pt_deferred_pids by target, so that one target has at most one
  * single and one tree request) from arming until it is cancelled or freed,
- * and freed when nr_works drops to zero. pt_deferred_lock (a spinlock) is
+ * and freed when nr_works drops to zero. A single request is refused
+ * while either kind is armed for its target; a tree request only while
+ * another tree request is. pt_deferred_lock (a spinlock) is
  * taken in process context only, never under tasklist_lock, and protects
  * the listing and each request's listed/cancelled flags; xa_lock nests
  * inside it.
@@ -262,7 +264,7 @@ static int pt_deferred_new(const struct pt_target *t,
 {
 	const struct cred *cred = current_cred();
 	struct pt_deferred *d, *o;
-	bool dup = false;
+	bool dup = false, dup_tree = false;
 	int ret;
 
 	if (!try_module_get(THIS_MODULE)) {
@@ -297,9 +299,15 @@ static int pt_deferred_new(const struct pt_target *t,
 		goto err_charged;
 
 	spin_lock(&pt_deferred_lock);
+	/*
+	 * A tree request covers its root: a single request is a duplicate of
+	 * either kind, a tree request only of another tree request.
+	 */
 	hash_for_each_possible(pt_deferred_pids, o, pid_node, (unsigned long)d->pid) {
-		if (o->pid == d->pid && o->flags == d->flags) {
+		if (o->pid == d->pid &&
+		    (o->flags == d->flags || !(kind & PROCTERM_F_TREE))) {
 			dup = true;
+			dup_tree = o->flags & PROCTERM_F_TREE;
 			break;
 		}
 	}
@@ -311,7 +319,7 @@ static int pt_deferred_new(const struct pt_target *t,
 	spin_unlock(&pt_deferred_lock);
 	if (dup) {
 		xa_release(&pt_deferred_xa, d->id);
-		if (kind & PROCTERM_F_TREE)
+		if (dup_tree)
 			NL_SET_ERR_MSG_MOD(extack,
 					   "a deferred tree request is already armed for this process");
 		else

@@ -72,9 +72,9 @@ static const char * const pt_stat_names[PT_STAT_NR] = {
 };
 
 static const char * const pt_res_names[PT_RES_NR] __maybe_unused = {
-	[PT_RES_DEFERRED]	= "max_deferred (armed deferred requests per user)",
-	[PT_RES_WORKS]		= "max_works (queued deferred works per user)",
-	[PT_RES_WAITERS]	= "max_waiters (waiters per user)",
+	[PT_RES_DEFERRED]	= "max_deferred",
+	[PT_RES_WORKS]		= "max_works",
+	[PT_RES_WAITERS]	= "max_waiters",
 };
 
 void pt_stat_add(enum pt_stat s, int n)
@@ -189,7 +189,7 @@ int pt_charge(struct pt_user *u, enum pt_res res, unsigned int n, bool admin,
 		if (n > lim || (unsigned int)old > lim - n) {
 			NL_SET_ERR_MSG_MOD(extack, "per-user limit reached");
 #ifdef NL_SET_ERR_MSG_FMT_MOD
-			NL_SET_ERR_MSG_FMT_MOD(extack, "per-user limit reached: %s is %u",
+			NL_SET_ERR_MSG_FMT_MOD(extack, "per-user limit %s (%u) reached",
 					       pt_res_names[res], lim);
 #endif
 			return -EDQUOT;

@@ -219,7 +219,7 @@ spawn
 target=$last
 kill -STOP "$target"
 wait_state "$target" T
-"$PROCTERM" kill --deferred --wait=60000 "$target" >"$tmp/cli" 2>&1 &
+"$PROCTERM" kill --deferred --timeout 60s "$target" >"$tmp/cli" 2>&1 &
 cli=$!
 started+=("$cli")
 # In flight once the request is listed as armed (or the CLI gave up).

@@ -171,10 +171,11 @@ run kill "$stale"
 check "kill with a stale handle: exit 2 (got $rc)" [ "$rc" = 2 ]
 check "... the message names the handle" err_has "^procterm: kill $stale: "
 check "... the process lives" alive "$last"
-run kill --tsv --status 4 "$last@$(start_of "$last")"
+start=$(start_of "$last")
+run kill --tsv --status 4 "$last@$start"
 IFS=$'\t' read -r f_target f_pid f_start f_result _ <<<"$out"
 check "kill --tsv PID@START: pid, start, ok" \
-	all_equal "$last $(start_of "$last") ok" "$f_pid $f_start $f_result"
+	all_equal "$last $start ok" "$f_pid $f_start $f_result"
 reap "$last"
 check "kill --status 4 PID@START: the parent sees 4 (got $status)" [ "$status" = 4 ]
 
@@ -216,9 +217,9 @@ reap "$last"
 check "kill A A: the parent sees SIGKILL (got $status)" [ "$status" = 137 ]
 
 spawn
-run kill --status 3 --wait "$last" "0$last" "$last"
-check "kill --status 3 --wait A 0A A: exit 0 (got $rc)" [ "$rc" = 0 ]
-check "kill --status 3 --wait A 0A A: one line, exited 3" [ "$out" = "$last: exited, status 3" ]
+run kill --status 3 "$last" "0$last" "$last" --wait
+check "kill --status 3 A 0A A --wait: exit 0 (got $rc)" [ "$rc" = 0 ]
+check "kill --status 3 A 0A A --wait: one line, exited 3" [ "$out" = "$last: exited, status 3" ]
 reap "$last"
 check "... the parent sees 3 (got $status)" [ "$status" = 3 ]
 

@@ -30,9 +30,9 @@ DEBUG_KERNELS ?= debug debug-rt
 # What CI runs on the debug kernels when the whole suite does not fit its
 # time budget (.ci/run): the stress tests that only make sense under
 # KASAN/lockdep/kmemleak — the fuzzer, the races, the stress and unload
-# cycles — plus the kill and deferred basics. The kmemleak scan and the
-# log checks come with every run.
-CI_DEBUG_TESTS ?= fuzz* race* *stress* unload* kill_test deferred_test module_test
+# cycles — plus the kill and deferred basics and the module counters. The
+# kmemleak scan and the log checks come with every run.
+CI_DEBUG_TESTS ?= *fuzz* *race* *stress* *unload* kill_test deferred_test counters_test module_test
 DEMO_KERNEL ?= 6.12
 TESTS ?=
 

@@ -67,4 +67,12 @@ if [ "$missing" = 1 ]; then
 	touch "$dir/.made"
 	msg "sid-chroot: made in $(($(date +%s) - t0)) s"
 fi
+# sid's headers reference scripts/checker-valid.sh without shipping it;
+# without it, C=2 checks nothing (see checker-valid.sh).
+for common in "$dir"/usr/src/linux-headers-*-common*; do
+	[ -d "$common/scripts" ] || continue
+	if grep -qs checker-valid.sh "$common/Makefile" && [ ! -e "$common/scripts/checker-valid.sh" ]; then
+		install -m 0755 "$here/checker-valid.sh" "$common/scripts/checker-valid.sh"
+	fi
+done
 printf '%s\n' "$dir"

@@ -417,6 +417,8 @@ static int parent_body(int ready_fd, void *arg)
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
 	}
+	/* A sentinel: it lives until the teardown kills it. */
+	pt_block_forever();
 	return 0;
 }
 

@@ -59,13 +59,22 @@
  *   ESRCH      no such process (unknown PID or address, stale handle,
  *              outside the caller's PID namespace)
  *   EPERM      access denied (kill(2) rules for SIGKILL; PID 1; address
- *              requests without CAP_SYS_ADMIN)
+ *              requests without CAP_SYS_ADMIN and CAP_SYSLOG); for a tree
+ *              kill after its check pass: a security module refused some
+ *              members' SIGKILL, those live, the others were killed, and
+ *              the message says how many
  *   ENOTTY     not a process: a thread that is not a thread-group leader,
  *              or a kernel thread
  *   EALREADY   the process is already terminating or has exited, or a
- *              deferred request is already armed for it
+ *              deferred request is already armed for it (a single request:
+ *              a single or tree one; a tree request: a tree one)
  *   ENOENT     PROCTERM_CMD_CANCEL: no such request
- *   EBUSY      PROCTERM_F_WAIT: too many waiters in the system
+ *   EDQUOT     a per-requester limit was reached: armed deferred requests,
+ *              queued deferred works or waiters (module parameters
+ *              max_deferred, max_works, max_waiters; the message names it)
+ *   EAGAIN     the target kept creating threads or processes faster than
+ *              arming could count them; nothing was done
+ *   ENODEV     the module is being unloaded
  *   EINVAL     malformed request
  *   ERANGE     a value outside its range (a PID of 0 or above
  *              PID_MAX_LIMIT, a request id of 0)

@@ -108,6 +108,7 @@ static const struct {
 	{ EDQUOT,	"edquot",	"a per-user limit was reached" },
 	{ ENODEV,	"enodev",	"the procterm module is being unloaded" },
 	{ ERANGE,	"erange",	"value out of range" },
+	{ EAGAIN,	"eagain",	"the target kept creating threads or processes; try again" },
 	{ EBUSY,	"ebusy",	"busy" },
 	{ EINTR,	"eintr",	"interrupted" },
 	{ EBADMSG,	"ebadmsg",	"malformed reply from the kernel" },

@@ -223,25 +223,30 @@ static int slot_spawn(struct fuzz *f, struct slot *sl)
 static int pool_check(struct fuzz *f, bool respawn)
 {
 	int i, status, ret;
+	pid_t r;
 
-	for (i = 0; i < POOL; i++) {
-		struct slot *sl = &f->pool[i];
-		pid_t r;
+	/* One waitpid() per batch when nothing died: syscalls are dear. */
+	while ((r = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct slot *sl = NULL;
 
-		if (sl->pid <= 0)
-			continue;
-		r = waitpid(sl->pid, &status, WNOHANG);
-		if (r == 0)
-			continue;
+		for (i = 0; i < POOL; i++)
+			if (f->pool[i].pid == r)
+				sl = &f->pool[i];
+		if (!sl)
+			continue;	/* not a pool child */
 		f->res->deaths_seen++;
 		if (!sl->maybe_killed)
 			fail(f, NULL, 0,
 			     "pool child %d died (wait status 0x%x) though no request that could kill it succeeded",
-			     (int)sl->pid, r == sl->pid ? status : -1);
+			     (int)r, status);
 		sl->pid = 0;
-		if (!respawn)
+	}
+	if (!respawn)
+		return 0;
+	for (i = 0; i < POOL; i++) {
+		if (f->pool[i].pid > 0)
 			continue;
-		ret = slot_spawn(f, sl);
+		ret = slot_spawn(f, &f->pool[i]);
 		if (ret)
 			return ret;
 		f->res->respawned++;
@@ -1141,8 +1146,8 @@ static void send_batch(struct fuzz *f, struct pt_sock *s, struct fmsg *b,
 			     strerror(-ret));
 		b[i].send_len = 0;
 	}
-	/* Often the exact ones share one datagram. */
-	if (chance(&f->rng, 50)) {
+	/* Mostly the exact ones share one datagram. */
+	if (chance(&f->rng, 75)) {
 		for (i = 0; i < n; i++) {
 			if (!b[i].exact || b[i].silent ||
 			    off + NLMSG_ALIGN(b[i].send_len) > sizeof(dgram))

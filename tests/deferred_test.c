@@ -294,15 +294,11 @@ static void reply_attr(uint16_t type, const unsigned char *d, size_t plen,
 /* Extended-ack TLVs after a struct nlmsgerr. */
 static void record_extack(struct dreply *r, const struct nlmsghdr *nlh)
 {
-	const struct nlmsgerr *e = NLMSG_DATA(nlh);
 	size_t off;
 
 	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
 		return;
-	off = NLMSG_HDRLEN + sizeof(*e);
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
-		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
-	off = NLMSG_ALIGN(off);
+	off = pt_err_tlv_offset(nlh);
 	if (off < nlh->nlmsg_len)
 		walk_attrs((const unsigned char *)nlh + off, nlh->nlmsg_len - off,
 			   extack_attr, r);

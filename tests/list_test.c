@@ -1145,39 +1145,10 @@ static int unpriv_body(int ready_fd, void *p)
 
 	memset(&res, 0, sizeof(res));
 	s.fd = -1;
-	if (a->v->open_first) {
-		res.ret = pt_open(&s);
-		if (res.ret) {
-			res.stage = 1;
-			goto out;
-		}
-	}
-	if (a->v->uid_map) {
-		if (unshare(CLONE_NEWUSER)) {
-			res.ret = -errno;
-			res.stage = 100;
-			goto out;
-		}
-		res.ret = pt_write_file("/proc/self/uid_map", a->v->uid_map);
-		if (res.ret) {
-			res.stage = 2;
-			goto out;
-		}
-	} else {
-		res.ret = pt_set_creds(a->v->uid, a->v->uid, a->v->uid,
-				       a->v->uid, a->v->caps);
-		if (res.ret) {
-			res.stage = 3;
-			goto out;
-		}
-	}
-	if (!a->v->open_first) {
-		res.ret = pt_open(&s);
-		if (res.ret) {
-			res.stage = 4;
-			goto out;
-		}
-	}
+	res.ret = pt_become(&s, a->v->open_first, a->v->uid_map, a->v->uid,
+			    a->v->caps, &res.stage);
+	if (res.ret)
+		goto out;
 	/* A socket that has read a large answer gets large dump parts. */
 	res.ret = dump_list(a->v->open_first ? s.fd : -1, s.family,
 			    a->v->open_first ? 65536 : DUMP_RECV_LEN, &d);

@@ -120,6 +120,16 @@ int pt_sig_pending(pid_t pid, int sig, char *why, size_t len);
 /* The running kernel's release (uname -r), for messages. */
 const char *pt_kernel_release(void);
 
+/*
+ * Make a forked requester: with @uid_map, root of a new user namespace
+ * mapped by it; otherwise UID/GID @uid with exactly @caps. Its socket is
+ * opened before the change when @open_first, after it otherwise. On failure
+ * *@stage names the step: 1 open (first), 100 unshare, 2 uid_map,
+ * 3 credentials, 4 open (after); 0 on success.
+ */
+int pt_become(struct pt_sock *s, bool open_first, const char *uid_map,
+	      uid_t uid, uint64_t caps, int *stage);
+
 /* What a forked requester reports back to the test. */
 struct pt_result {
 	int ret;		/* pt_kill()'s return, or a setup failure */

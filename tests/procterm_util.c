@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -483,4 +484,45 @@ const char *pt_kernel_release(void)
 	if (!u.release[0] && uname(&u))
 		return "an unknown kernel";
 	return u.release;
+}
+
+int pt_become(struct pt_sock *s, bool open_first, const char *uid_map,
+	      uid_t uid, uint64_t caps, int *stage)
+{
+	int ret;
+
+	s->fd = -1;
+	*stage = 0;
+	if (open_first) {
+		ret = pt_open(s);
+		if (ret) {
+			*stage = 1;
+			return ret;
+		}
+	}
+	if (uid_map) {
+		if (unshare(CLONE_NEWUSER)) {
+			*stage = 100;
+			return -errno;
+		}
+		ret = pt_write_file("/proc/self/uid_map", uid_map);
+		if (ret) {
+			*stage = 2;
+			return ret;
+		}
+	} else {
+		ret = pt_set_creds(uid, uid, uid, uid, caps);
+		if (ret) {
+			*stage = 3;
+			return ret;
+		}
+	}
+	if (!open_first) {
+		ret = pt_open(s);
+		if (ret) {
+			*stage = 4;
+			return ret;
+		}
+	}
+	return 0;
 }

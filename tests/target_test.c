@@ -971,39 +971,10 @@ static int perm_body(int ready_fd, void *p)
 	struct pt_sock s;
 
 	memset(&res, 0, sizeof(res));
-	if (a->v->open_first) {
-		res.ret = pt_open(&s);
-		if (res.ret) {
-			res.stage = 1;
-			goto out;
-		}
-	}
-	if (a->v->userns) {
-		if (unshare(CLONE_NEWUSER)) {
-			res.ret = -errno;
-			res.stage = 100;
-			goto out;
-		}
-		res.ret = pt_write_file("/proc/self/uid_map", "0 0 1\n");
-		if (res.ret) {
-			res.stage = 2;
-			goto out;
-		}
-	} else {
-		res.ret = pt_set_creds(a->v->uid, a->v->uid, a->v->uid,
-				       a->v->uid, a->v->caps);
-		if (res.ret) {
-			res.stage = 3;
-			goto out;
-		}
-	}
-	if (!a->v->open_first) {
-		res.ret = pt_open(&s);
-		if (res.ret) {
-			res.stage = 4;
-			goto out;
-		}
-	}
+	res.ret = pt_become(&s, a->v->open_first, a->v->userns ? "0 0 1\n" : NULL, a->v->uid,
+			    a->v->caps, &res.stage);
+	if (res.ret)
+		goto out;
 	res.oracle = kill(a->target, 0) ? errno : 0;
 	res.list_ret = list_one(&s, a->target, &res.list_addr, NULL, &ans);
 	/* An address that names nothing first: it must not reveal that. */

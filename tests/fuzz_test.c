@@ -1469,6 +1469,62 @@ FIXTURE_TEARDOWN(fuzz)
 		pt_reap(&self->pool[i]);
 }
 
+/* A row of root's PENDING dump naming one of @pids: its PID in *@found. */
+static int pending_for(const pid_t *pids, int n, int *found)
+{
+	static unsigned char buf[65536] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct pt_sock s;
+	struct pt_msg m;
+	uint32_t seq;
+	int ret, i;
+
+	*found = 0;
+	ret = pt_open(&s);
+	if (ret)
+		return ret;
+	pt_msg_init(&m, &s, PROCTERM_CMD_PENDING, NLM_F_DUMP);
+	seq = pt_nlh(&m)->nlmsg_seq;
+	ret = pt_send(&s, m.buf, m.len);
+	while (!ret) {
+		struct pollfd pfd = { .fd = s.fd, .events = POLLIN };
+		struct nlmsghdr *h;
+		ssize_t got;
+		int len;
+
+		if (poll(&pfd, 1, ANSWER_MS) <= 0) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		got = recv(s.fd, buf, sizeof(buf), 0);
+		if (got < 0) {
+			ret = -errno;
+			break;
+		}
+		len = (int)got;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+			struct pt_attrs a;
+
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) {
+				/* 0 or a negative errno, in both. */
+				ret = *(const int *)NLMSG_DATA(h);
+				pt_close(&s);
+				return ret;
+			}
+			if (h->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
+				continue;
+			pt_attrs_parse(&a, (const unsigned char *)NLMSG_DATA(h) + GENL_HDRLEN,
+				       h->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN));
+			for (i = 0; i < n; i++)
+				if (a.has[PROCTERM_A_PID] && a.u[PROCTERM_A_PID] == (uint64_t)pids[i])
+					*found = pids[i];
+		}
+	}
+	pt_close(&s);
+	return ret;
+}
+
 /*
  * Root and the unprivileged user fuzz at the same time (as on a real
  * machine, and in half the time), each in a child of its own.
@@ -1526,6 +1582,30 @@ TEST_F_TIMEOUT(fuzz, root_and_unprivileged, 600)
 	for (i = 0; i < self->npool; i++)
 		EXPECT_TRUE(pt_pid_alive(self->pool[i]) && !pt_child_exited(self->pool[i]))
 			TH_LOG("root's child %d, never targeted, died", (int)self->pool[i]);
+
+	/*
+	 * The user's refused requests left nothing behind on root's
+	 * children: no deferred request armed, no SIGKILL pending, and no
+	 * exit status waiting to rewrite their next death. Each then dies
+	 * of another SIGKILL (as by an admin or the OOM killer), and its
+	 * parent must see exactly that.
+	 */
+	ret = pending_for(self->pool, self->npool, &status);
+	ASSERT_EQ(0, ret) TH_LOG("pending dump: %s", pt_errname(ret));
+	EXPECT_EQ(0, status) TH_LOG("a deferred request is armed for root's child %d", status);
+	for (i = 0; i < self->npool; i++) {
+		char why[96];
+		pid_t pid = self->pool[i];
+
+		EXPECT_EQ(0, pt_sig_pending(pid, SIGKILL, why, sizeof(why)))
+			TH_LOG("root's child %d: %s", (int)pid, why);
+		ASSERT_EQ(0, kill(pid, SIGKILL));
+		ASSERT_DIES(pid, status);
+		self->pool[i] = 0;
+		EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+			TH_LOG("root's child %d, killed by kill(2), gave wait status 0x%x: a refused request rewrote its exit",
+			       (int)pid, status);
+	}
 }
 
 PT_HARNESS_MAIN

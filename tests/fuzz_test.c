@@ -108,10 +108,14 @@ static uint64_t fuzz_seed(void)
 
 /* -------------------------------------------------------- the outcome */
 
-/* The documented errnos (include/uapi/linux/procterm.h), EDQUOT, ENODEV. */
+/*
+ * The documented errnos (include/uapi/linux/procterm.h). EBUSY is not one
+ * any more (a full waiter table is EDQUOT), and netlink's own EBUSY, a
+ * second dump on a socket, cannot happen: each dump has a socket of its own.
+ */
 static const int allowed_errs[] = {
-	ESRCH, EPERM, ENOTTY, EALREADY, ENOENT, EBUSY, EINVAL, ERANGE,
-	EOPNOTSUPP, ENOMEM, EDQUOT, ENODEV,
+	ESRCH, EPERM, ENOTTY, EALREADY, ENOENT, EDQUOT, EAGAIN, ENODEV,
+	EINVAL, ERANGE, EOPNOTSUPP, ENOMEM,
 };
 #define NERRS (sizeof(allowed_errs) / sizeof(allowed_errs[0]))
 
@@ -120,7 +124,7 @@ static bool needs_extack(int err)
 {
 	return err == ESRCH || err == EPERM || err == ENOTTY ||
 	       err == EALREADY || err == ENOENT || err == ERANGE ||
-	       err == EDQUOT || err == ENODEV;
+	       err == EDQUOT || err == EAGAIN || err == ENODEV;
 }
 
 struct fuzz_result {
@@ -810,9 +814,11 @@ static void judge(struct fuzz *f, struct fmsg *fm)
 
 	if (fm->cmd != PROCTERM_CMD_KILL || !fm->answered || !fm->handled)
 		return;
-	/* A kill that failed after the kill (cannot wait) still killed. */
-	if (fm->err && fm->err != EBUSY && fm->err != ENOMEM &&
-	    fm->err != EDQUOT)
+	/*
+	 * A kill that failed after the kill ("terminated, but cannot wait":
+	 * the waiter limit, memory) still killed.
+	 */
+	if (fm->err && fm->err != EDQUOT && fm->err != ENOMEM)
 		return;
 	for (k = 0; k < fm->nnamed; k++)
 		f->pool[fm->named[k]].maybe_killed = true;

@@ -174,6 +174,27 @@ static unsigned int pt_limit(enum pt_res res, bool admin)
 	return min_t(unsigned int, lim, INT_MAX);
 }
 
+static void pt_limit_errmsg(enum pt_res res, unsigned int lim,
+			    struct netlink_ext_ack *extack)
+{
+#ifdef NL_SET_ERR_MSG_FMT_MOD
+	NL_SET_ERR_MSG_FMT_MOD(extack, "per-user limit %s (%u) reached",
+			       pt_res_names[res], lim);
+#else
+	switch (res) {
+	case PT_RES_DEFERRED:
+		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_deferred reached");
+		break;
+	case PT_RES_WORKS:
+		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_works reached");
+		break;
+	default:
+		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_waiters reached");
+		break;
+	}
+#endif
+}
+
 /*
  * Charge @n of @res to @u, or -EDQUOT with nothing charged. Atomic-safe:
  * the tree kill charges its works under a read-held tasklist_lock.
@@ -187,11 +208,7 @@ int pt_charge(struct pt_user *u, enum pt_res res, unsigned int n, bool admin,
 	old = atomic_read(&u->used[res]);
 	do {
 		if (n > lim || (unsigned int)old > lim - n) {
-			NL_SET_ERR_MSG_MOD(extack, "per-user limit reached");
-#ifdef NL_SET_ERR_MSG_FMT_MOD
-			NL_SET_ERR_MSG_FMT_MOD(extack, "per-user limit %s (%u) reached",
-					       pt_res_names[res], lim);
-#endif
+			pt_limit_errmsg(res, lim, extack);
 			return -EDQUOT;
 		}
 		new = old + n;

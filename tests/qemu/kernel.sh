@@ -47,7 +47,7 @@ if [ ! -e "$dir/.unpacked" ]; then
 		fi
 		pkgs=("$pkg")
 	fi
-	rm -rf "$dir"
+	rm -rf "$root"
 	mkdir -p "$root"
 	for pkg in "${pkgs[@]}"; do
 		deb=$(find "$PROCTERM_CACHE/debs" -maxdepth 1 -name "${pkg}_*_amd64.deb" | sort | tail -n 1)

@@ -14,13 +14,16 @@
  * the requester's context, with signal 0: the uid rules and CAP_KILL are
  * those of SIGKILL, but an LSM sees signal 0 (SELinux "signull", AppArmor
  * "exists"), since no exported call asks the LSM about SIGKILL without
- * sending it. When a work fires, the kill is judged again, in full, as
- * kill(2) from the requester would be judged at that moment: the work runs
- * in the target's context with the requester's saved credentials
- * overriding its own, applies the uid rule or CAP_KILL (through the LSM's
- * capable hook), and sends SIGKILL, which the LSM judges with those
- * credentials. A refused kill leaves the process alive and counts in
- * deferred_refused.
+ * sending it. When a work fires, the kill is judged again with the
+ * credentials the requester had when it armed the request: the work runs
+ * in the target's context with those credentials overriding its own,
+ * applies the uid rule or CAP_KILL (through the LSM's capable hook), and
+ * sends SIGKILL, which a credential-based LSM (SELinux, AppArmor, Smack)
+ * judges with those credentials. The sending task is the target itself, so
+ * an LSM that judges the sender by task rather than by credentials (a BPF
+ * LSM keyed on the executable, Landlock's scoping) sees a process killing
+ * itself; see docs/design.md. A refused kill leaves the process alive and
+ * counts in deferred_refused.
  *
  * Queueing. Every work is allocated (and charged to the requester) before
  * the first is queued, and the works are queued with tasklist_lock
@@ -211,6 +214,16 @@ static void pt_deferred_kill(struct pt_deferred *d)
 		st = pt_status_alloc(GFP_KERNEL_ACCOUNT);
 
 	read_lock(pt_tasklist_lock);
+	/*
+	 * Someone else's kill (the OOM killer, say, during the allocation
+	 * above) got there first: that death is not ours to rewrite.
+	 */
+	if ((READ_ONCE(current->signal->flags) & SIGNAL_GROUP_EXIT) ||
+	    fatal_signal_pending(current)) {
+		read_unlock(pt_tasklist_lock);
+		pt_status_discard(st);
+		return;
+	}
 	ret = pt_deferred_send(d);
 	/* A status only for a group that our SIGKILL really ends. */
 	if (!ret && st &&
@@ -304,7 +317,8 @@ static int pt_deferred_new(const struct pt_target *t,
 	 * either kind, a tree request only of another tree request.
 	 */
 	hash_for_each_possible(pt_deferred_pids, o, pid_node, (unsigned long)d->pid) {
-		if (o->pid == d->pid &&
+		/* Only the requester's own requests: others' do not exist for it. */
+		if (o->pid == d->pid && uid_eq(o->cred->uid, cred->uid) &&
 		    (o->flags == d->flags || !(kind & PROCTERM_F_TREE))) {
 			dup = true;
 			dup_tree = o->flags & PROCTERM_F_TREE;

@@ -64,7 +64,8 @@ int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
 	leader = pid_task(t->pid, PIDTYPE_TGID);
 	if (!leader) {
 		ret = -ESRCH;
-	} else if (READ_ONCE(leader->signal->flags) & SIGNAL_GROUP_EXIT) {
+	} else if ((READ_ONCE(leader->signal->flags) & SIGNAL_GROUP_EXIT) &&
+		   !READ_ONCE(leader->signal->core_state)) {
 		/* Someone else's kill: its death is not ours to rewrite. */
 		ret = -EALREADY;
 	} else {

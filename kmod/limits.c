@@ -8,10 +8,12 @@
  * limits are module parameters; a requester with CAP_SYS_ADMIN in the
  * initial user namespace gets PT_ADMIN_FACTOR times each. Since the budget
  * is per kuid, one user cannot use up another's, root's included. The kuid
- * charged is that of the requester in the initial user namespace: for a
- * requester inside a user namespace, the owner of its outermost user
- * namespace below the initial one, so that the subordinate uids a user may
- * map into a namespace (/etc/subuid) do not multiply that user's budget.
+ * charged is the requester's own, unless the requester is inside a user
+ * namespace that a user other than root created (directly or further up):
+ * then it is the outermost such creator, so that the subordinate uids a
+ * user may map into its namespaces (/etc/subuid) do not multiply that
+ * user's budget. Namespaces root creates (containers, PrivateUsers=) map
+ * kuids root chose; their users are charged as themselves.
  *
  * A struct pt_user exists while anything is charged to it or a request
  * holds it: every charged object holds a reference. pt_users_lock (a
@@ -96,13 +98,13 @@ static struct pt_user *pt_user_find(kuid_t uid)
 /* Who a request from @cred is charged to (see the top of this file). */
 kuid_t pt_charge_uid(const struct cred *cred)
 {
-	const struct user_namespace *ns = cred->user_ns;
+	const struct user_namespace *ns;
+	kuid_t uid = cred->uid;
 
-	if (ns == &init_user_ns)
-		return cred->uid;
-	while (ns->parent != &init_user_ns)
-		ns = ns->parent;
-	return ns->owner;
+	for (ns = cred->user_ns; ns != &init_user_ns; ns = ns->parent)
+		if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
+			uid = ns->owner;
+	return uid;
 }
 
 /* A referenced accounting entry for @uid, or NULL. Process context. */

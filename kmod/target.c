@@ -110,7 +110,9 @@ int pt_check_killable(struct task_struct *leader, struct pid_namespace *ns,
 		NL_SET_ERR_MSG_MOD(extack, "process has already exited");
 		return -EALREADY;
 	}
-	if (!exiting_ok && (READ_ONCE(leader->signal->flags) & SIGNAL_GROUP_EXIT)) {
+	/* A group dumping core is exiting, but SIGKILL still ends the dump. */
+	if (!exiting_ok && (READ_ONCE(leader->signal->flags) & SIGNAL_GROUP_EXIT) &&
+	    !READ_ONCE(leader->signal->core_state)) {
 		NL_SET_ERR_MSG_MOD(extack, "process is already terminating");
 		return -EALREADY;
 	}

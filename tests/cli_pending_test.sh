@@ -64,8 +64,12 @@ else
 	check "... root is not held to nobody's budget (exit $rc)" [ "$rc" = 0 ]
 	echo "$param_saved" >"$param"
 	param_saved=
-	run_nobody kill --deferred --status 1 "$qb"
-	check "... root's request for it is there: exit 5 (got $rc)" [ "$rc" = 5 ]
+	# Root's request does not exist for nobody (pending and cancel hide
+	# it too), so nobody's own is armed beside it.
+	run_nobody kill --deferred "$qb"
+	check "... nobody's own request beside root's: exit 0 (got $rc)" [ "$rc" = 0 ]
+	run_nobody kill --deferred "$qb"
+	check "... but nobody's second for it: exit 5 (got $rc)" [ "$rc" = 5 ]
 	kill -CONT "$qa" "$qb"
 	reap "$qa"
 	sa=$status

@@ -30,10 +30,7 @@ fi
 spawn
 p=$last
 # Listed as "sleep", asleep: not while it is still the forked shell.
-for _ in $(seq 200); do
-	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && break
-	sleep 0.05
-done
+wait_comm "$p" sleep
 wait_state "$p" S
 start=$(start_of "$p")
 me=$$

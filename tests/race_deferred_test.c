@@ -544,9 +544,18 @@ TEST_F_TIMEOUT(race, thread_storm_arm_cancel, 180)
 			cancelled++;
 			c.op = RQ_KILL;
 			rq_do(&self->rq, &c, &res);
-			ASSERT_EQ(0, res.ret)
+			/*
+			 * EALREADY: the first request fired after all, and the
+			 * dying group (slow under load) was not dead at 300 ms.
+			 * It must still die with the status.
+			 */
+			ASSERT_TRUE(res.ret == 0 || res.ret == -EALREADY)
 				TH_LOG("round %ld: re-arming: %s (extack \"%s\")",
 				       i, errname(res.ret), res.msg);
+			if (res.ret == -EALREADY) {
+				cancelled--;
+				fired++;
+			}
 			w = target_death(self->target, &status, PT_DEATH_MS);
 		} else {
 			fired++;

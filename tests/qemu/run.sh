@@ -215,8 +215,11 @@ prepare_kernel() {
 		echo "PROCTERM_TIMEOUT_SCALE=$([ "$slow" = 1 ] && echo "${PROCTERM_DEBUG_TIMEOUT_SCALE:-4}" || echo 1)"
 		echo "PROCTERM_TESTS=$(shq "${PROCTERM_TESTS:-}")"
 		echo "PROCTERM_TERM=$(shq "${TERM:-linux}")"
-		# The benchmark's knobs (docs/benchmarks.md) reach the guest.
-		for v in $(compgen -e | grep '^BENCH_' || true); do
+		# The benchmark's knobs (docs/benchmarks.md) and the tests' own
+		# (loop scales and budgets: RACE_SCALE, RACE_BUDGET_S,
+		# UNLOAD_CYCLES, UNLOAD_BUDGET_S, DEFERRED_UNLOAD_*, PROCTERM_FUZZ_MSGS,
+		# PROCTERM_FUZZ_SEED) reach the guest.
+		for v in $(compgen -e | grep -E '^(BENCH_|RACE_|UNLOAD_|DEFERRED_UNLOAD_|PROCTERM_FUZZ_)' || true); do
 			echo "export $v=$(shq "${!v}")"
 		done
 		if [ "$mode" = shell ] && [ -t 0 ]; then

@@ -22,7 +22,7 @@
 # kernels and exits non-zero on any failure.
 #
 # Environment: MAKE, PROCTERM_TESTS (subset of test programs), QEMU_TIMEOUT
-# (seconds per boot, default 1200; for debug kernels QEMU_DEBUG_TIMEOUT,
+# (seconds per boot, default 3600; for debug kernels QEMU_DEBUG_TIMEOUT,
 # default 5400, unless QEMU_TIMEOUT is set), QEMU_SILENCE (a guest silent this
 # long is stopped as stuck, default 240), QEMU_ACCEL (kvm or tcg; default:
 # KVM when a probe boot works under it, else TCG), QEMU_JOBS (guests booted at once,
@@ -52,7 +52,7 @@ fi
 
 MAKE=${MAKE:-make}
 QEMU_TIMEOUT_SET=${QEMU_TIMEOUT:-}
-QEMU_TIMEOUT=${QEMU_TIMEOUT:-1200}
+QEMU_TIMEOUT=${QEMU_TIMEOUT:-3600}
 QEMU_DEBUG_TIMEOUT=${QEMU_DEBUG_TIMEOUT:-5400}
 QEMU_SILENCE=${QEMU_SILENCE:-240}
 QEMU_SMP=${QEMU_SMP:-2}
@@ -304,21 +304,33 @@ boot_kernel() {
 	section "$flavour ($kver): booting"
 	qemu+=(-serial stdio -monitor none -pidfile "$dir/qemu.pid")
 	t0=$(date +%s)
-	rm -f "$dir/qemu.stuck"
-	: > "$dir/console.log"
-	watch_silence "$dir" &
-	local watcher=$!
-	set +e
-	# --foreground: stay in our process group, so that Ctrl-C reaches QEMU.
-	echo "$tmo" > "$dir/qemu.timeout"
-	timeout --foreground -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 |
-		sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
-		tee "$dir/console.log" |
-		sed -u "s/^/$prefix/"
-	rc=${PIPESTATUS[0]}
-	kill "$watcher" 2>/dev/null
-	wait "$watcher" 2>/dev/null
-	set -e
+	local attempt
+	for attempt in 1 2; do
+		rm -f "$dir/qemu.stuck"
+		: > "$dir/console.log"
+		watch_silence "$dir" &
+		local watcher=$!
+		set +e
+		# --foreground: stay in our process group, so that Ctrl-C reaches QEMU.
+		echo "$tmo" > "$dir/qemu.timeout"
+		timeout --foreground -k 10 "$tmo" "${qemu[@]}" </dev/null 2>&1 |
+			sed -u -e 's/\r$//' -e 's/\x1b\[[0-9;?]*[A-Za-z]//g' -e 's/\x1bc//g' |
+			tee "$dir/console.log" |
+			sed -u "s/^/$prefix/"
+		rc=${PIPESTATUS[0]}
+		kill "$watcher" 2>/dev/null
+		wait "$watcher" 2>/dev/null
+		set -e
+		# A kernel that died before our init ran (seen once under TCG:
+		# an int3 oops in kthreadd during boot) never met the module:
+		# boot it once more, and say so. Anything later counts.
+		[ "$attempt" = 1 ] || break
+		grep -q 'procterm-init:' "$dir/console.log" && break
+		grep -qE 'Kernel panic|Oops|BUG:' "$dir/console.log" || break
+		echo "${prefix}# $flavour: the kernel died during boot, before the guest's init ran; booting again:"
+		grep -m3 -E 'Kernel panic|Oops|BUG:' "$dir/console.log" | sed "s/^/${prefix}#   /"
+		cp "$dir/console.log" "$dir/console.boot-failure.log"
+	done
 	echo "$rc" > "$dir/qemu.rc"
 	echo "$(($(date +%s) - t0))" > "$dir/qemu.secs"
 	if [ "$mode" = bench ]; then

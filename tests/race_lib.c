@@ -163,18 +163,7 @@ uint64_t reply_id(const struct pt_reply *r)
 
 int rq_read(int fd, void *buf, size_t len)
 {
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, (char *)buf + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EPIPE;
-		got += n;
-	}
-	return 0;
+	return pt_read_full(fd, buf, len);
 }
 
 int rq_write(int fd, const void *buf, size_t len)

@@ -100,6 +100,9 @@ base=0
 # ---- run the test programs
 timeout=$(sed -n 's/^timeout=\([0-9][0-9]*\).*/\1/p' "$tests_dir/settings" 2>/dev/null | tail -n 1)
 timeout=${timeout:-300}
+# Debug kernels under TCG run many times slower (tests/qemu/run.sh sets
+# PROCTERM_TIMEOUT_SCALE in the guest's environment).
+timeout=$((timeout * ${PROCTERM_TIMEOUT_SCALE:-1}))
 
 # The filter's patterns, split on blanks and not expanded as file names.
 read -r -a pats <<< "${PROCTERM_TESTS:-}"

@@ -201,7 +201,7 @@ check "kill 0xADDR --status 6: the parent sees 6 (got $status)" [ "$status" = 6 
 inside=$(printf '0x%x' $((addr + 8)))
 run kill "$inside"
 check "kill 0xADDR inside a task_struct: exit 2 (got $rc)" [ "$rc" = 2 ]
-check "... the message names the address" err_has "^procterm: kill $addr: "
+check "... the message names the address" err_has "^procterm: kill $inside: "
 spawn
 run list --tsv "$last"
 addr=$(printf '%s\n' "$out" | cut -f4)

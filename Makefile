@@ -33,6 +33,10 @@ DEBUG_KERNELS ?= debug debug-rt
 # cycles — plus the kill and deferred basics and the module counters. The
 # kmemleak scan and the log checks come with every run.
 CI_DEBUG_TESTS ?= *fuzz* *race* *stress* *unload* kill_test deferred_test counters_test module_test
+# On debug-rt (lockdep and sleep-in-atomic checks on PREEMPT_RT), CI runs the
+# paths where RT differs: the exit-status probe and its publication under
+# tasklist_lock, deferred works firing, the tree walk, the limits.
+CI_DEBUG_RT_TESTS ?= race_deferred_test race_status_test race_tree_test limits_test kill_test deferred_test counters_test
 DEMO_KERNEL ?= 6.12
 TESTS ?=
 
@@ -120,7 +124,10 @@ check-debug:
 	$(QEMU_RUN) --check $(DEBUG_KERNELS)
 
 check-debug-ci:
-	MAKE="$(MAKE)" PROCTERM_TESTS="$(CI_DEBUG_TESTS)" $(CURDIR)/tests/qemu/run.sh --check $(DEBUG_KERNELS)
+	rc=0; \
+	MAKE="$(MAKE)" PROCTERM_TESTS="$(CI_DEBUG_TESTS)" $(CURDIR)/tests/qemu/run.sh --check debug || rc=1; \
+	MAKE="$(MAKE)" PROCTERM_TESTS="$(CI_DEBUG_RT_TESTS)" $(CURDIR)/tests/qemu/run.sh --check debug-rt || rc=1; \
+	exit $$rc
 
 check-build:
 	MAKE="$(MAKE)" $(CURDIR)/tests/qemu/check-build.sh

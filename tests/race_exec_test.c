@@ -57,18 +57,6 @@ struct xshared {
 static struct xshared *xs;
 static char self_exe[4096];
 
-static void spin_us(long us)
-{
-	int64_t end;
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	end = (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000 + us;
-	do
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	while ((int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000 < end);
-}
-
 static void *exec_thread(void *arg)
 {
 	char *argv[] = { self_exe, "--exec-sleep", NULL };

@@ -292,3 +292,16 @@ void rq_stop(struct requester *q)
 	}
 	q->pid = 0;
 }
+
+/* Busy-wait @us microseconds: a race window that is not a sleep. */
+void spin_us(long us)
+{
+	int64_t end;
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	end = (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000 + us;
+	do
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	while ((int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000 < end);
+}

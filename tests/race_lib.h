@@ -47,6 +47,7 @@ struct requester {
 
 int64_t mono_ms(void);
 void sleep_us(long us);
+void spin_us(long us);
 void sleep_ms(int ms);
 bool debug_kernel(void);
 long race_scale(long base);

@@ -50,18 +50,6 @@ struct tshared {
 
 static struct tshared *ts;
 
-static void spin_us(long us)
-{
-	int64_t end;
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	end = (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000 + us;
-	do
-		clock_gettime(CLOCK_MONOTONIC, &t);
-	while ((int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000 < end);
-}
-
 static int parent_body(int ready_fd, void *arg)
 {
 	uint32_t seed = 7;

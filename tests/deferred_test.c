@@ -781,7 +781,7 @@ FIXTURE_TEARDOWN(stopped)
 	pt_close(&self->nl);
 }
 
-TEST_F_TIMEOUT(stopped, dies_on_sigcont_without_running, 90)
+TEST_F_TIMEOUT(stopped, dies_on_sigcont_without_running, PT_TIMEOUT(90))
 {
 	struct target_arg a = { .sh = self->sh };
 	struct pending_row row;
@@ -884,7 +884,7 @@ static int get_regs(pid_t pid, unsigned long *pc)
 #endif
 }
 
-TEST_F_TIMEOUT(traced, dies_when_tracer_resumes, 90)
+TEST_F_TIMEOUT(traced, dies_when_tracer_resumes, PT_TIMEOUT(90))
 {
 	struct target_arg a = { .sh = self->sh };
 	struct dreply r;
@@ -949,7 +949,7 @@ TEST_F_TIMEOUT(traced, dies_when_tracer_resumes, 90)
  * still there, asleep in read(), a second after arming. Data makes read()
  * return, and the target dies before its code sees the data.
  */
-TEST_F_TIMEOUT(deferred, blocked_reader_dies_before_seeing_data, 90)
+TEST_F_TIMEOUT(deferred, blocked_reader_dies_before_seeing_data, PT_TIMEOUT(90))
 {
 	static const char payload[] = "wake up";
 	struct dreply r;
@@ -978,7 +978,7 @@ TEST_F_TIMEOUT(deferred, blocked_reader_dies_before_seeing_data, 90)
 }
 
 /* A process running in user mode all the time dies promptly. */
-TEST_F_TIMEOUT(deferred, spinning_target_dies, 60)
+TEST_F_TIMEOUT(deferred, spinning_target_dies, PT_TIMEOUT(60))
 {
 	struct target_arg a = { .sh = self->sh };
 	struct dreply r;
@@ -1003,7 +1003,7 @@ TEST_F_TIMEOUT(deferred, spinning_target_dies, 60)
  * alive a second later; killed afterwards it dies of that kill, not of the
  * cancelled request's status.
  */
-TEST_F_TIMEOUT(deferred, cancel_lets_target_run, 90)
+TEST_F_TIMEOUT(deferred, cancel_lets_target_run, PT_TIMEOUT(90))
 {
 	struct target_arg a = { 0 };
 	struct dreply r;
@@ -1040,7 +1040,7 @@ TEST_F_TIMEOUT(deferred, cancel_lets_target_run, 90)
 }
 
 /* After a cancel the process can be armed again, and the new request holds. */
-TEST_F_TIMEOUT(deferred, rearm_after_cancel, 90)
+TEST_F_TIMEOUT(deferred, rearm_after_cancel, PT_TIMEOUT(90))
 {
 	struct target_arg a = { 0 };
 	struct dreply r;
@@ -1069,7 +1069,7 @@ TEST_F_TIMEOUT(deferred, rearm_after_cancel, 90)
 	ASSERT_EXITED_WITH(2, status);
 }
 
-TEST_F_TIMEOUT(deferred, cancel_unknown_id_is_enoent, 60)
+TEST_F_TIMEOUT(deferred, cancel_unknown_id_is_enoent, PT_TIMEOUT(60))
 {
 	struct target_arg a = { 0 };
 	struct dreply r;
@@ -1094,7 +1094,7 @@ TEST_F_TIMEOUT(deferred, cancel_unknown_id_is_enoent, 60)
 }
 
 /* PROCTERM_CMD_PENDING describes an armed request completely. */
-TEST_F_TIMEOUT(deferred, pending_lists_request, 60)
+TEST_F_TIMEOUT(deferred, pending_lists_request, PT_TIMEOUT(60))
 {
 	struct target_arg a = { 0 };
 	struct pending_row row;
@@ -1141,7 +1141,7 @@ TEST_F_TIMEOUT(deferred, pending_lists_request, 60)
 }
 
 /* Without PROCTERM_A_EXIT_STATUS the row has none either (SIGKILL). */
-TEST_F_TIMEOUT(deferred, pending_without_status, 60)
+TEST_F_TIMEOUT(deferred, pending_without_status, PT_TIMEOUT(60))
 {
 	struct target_arg a = { 0 };
 	struct pending_row row;
@@ -1203,7 +1203,7 @@ FIXTURE_TEARDOWN(killed)
 	pt_close(&self->nl);
 }
 
-TEST_F_TIMEOUT(killed, sigkill_wins_and_request_goes, 60)
+TEST_F_TIMEOUT(killed, sigkill_wins_and_request_goes, PT_TIMEOUT(60))
 {
 	struct target_arg a = { .sh = self->sh, .fd = self->pipe_r };
 	struct dreply r;
@@ -1242,7 +1242,7 @@ TEST_F_TIMEOUT(killed, sigkill_wins_and_request_goes, 60)
 }
 
 /* A second request for an armed process is refused; the first one holds. */
-TEST_F_TIMEOUT(deferred, arm_twice_is_ealready, 60)
+TEST_F_TIMEOUT(deferred, arm_twice_is_ealready, PT_TIMEOUT(60))
 {
 	struct target_arg a = { 0 };
 	struct pending_row row;
@@ -1359,7 +1359,7 @@ static bool all_blocked(const struct shared *sh, pid_t pid, int timeout_ms)
 	return true;
 }
 
-TEST_F_TIMEOUT(threads, one_thread_wakes_process_dies, 90)
+TEST_F_TIMEOUT(threads, one_thread_wakes_process_dies, PT_TIMEOUT(90))
 {
 	static const char payload[] = "one";
 	struct target_arg a = {
@@ -1494,7 +1494,7 @@ static int run_requester(struct __test_metadata *_metadata,
  * process, and nothing is armed. The target, blocked in read(), comes back
  * to its own code when data arrives.
  */
-TEST_F_TIMEOUT(deferred, unprivileged_vs_root_is_eperm, 60)
+TEST_F_TIMEOUT(deferred, unprivileged_vs_root_is_eperm, PT_TIMEOUT(60))
 {
 	struct req_arg a = { .op = REQ_ARM };
 	struct req_result res;
@@ -1526,7 +1526,7 @@ TEST_F_TIMEOUT(deferred, unprivileged_vs_root_is_eperm, 60)
 }
 
 /* Another unprivileged user neither sees nor cancels root's request. */
-TEST_F_TIMEOUT(deferred, other_user_cannot_see_or_cancel, 60)
+TEST_F_TIMEOUT(deferred, other_user_cannot_see_or_cancel, PT_TIMEOUT(60))
 {
 	struct req_arg a = { .op = REQ_SNOOP };
 	struct target_arg t = { 0 };
@@ -1566,7 +1566,7 @@ TEST_F_TIMEOUT(deferred, other_user_cannot_see_or_cancel, 60)
  * An unprivileged user arms a deferred kill of its own process: allowed,
  * listed for that user with its uid, and carried out.
  */
-TEST_F_TIMEOUT(deferred, unprivileged_own_process, 60)
+TEST_F_TIMEOUT(deferred, unprivileged_own_process, PT_TIMEOUT(60))
 {
 	struct target_arg t = { .set_uid = true, .uid = PT_UNPRIV_UID };
 	struct req_arg a = { .op = REQ_ARM };

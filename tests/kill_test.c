@@ -454,7 +454,7 @@ static void check_threads_status(struct __test_metadata *_metadata,
 		ASSERT_KILLED_BY_SIGKILL(status);
 }
 
-TEST_F_TIMEOUT(threads, all_die, 90)
+TEST_F_TIMEOUT(threads, all_die, PT_TIMEOUT(90))
 {
 	struct pt_kill_args args = {
 		.has_status = variant->has_status,
@@ -473,7 +473,7 @@ TEST_F_TIMEOUT(threads, all_die, 90)
 	check_threads_status(_metadata, variant, status);
 }
 
-TEST_F_TIMEOUT(threads, wait_until_all_gone, 90)
+TEST_F_TIMEOUT(threads, wait_until_all_gone, PT_TIMEOUT(90))
 {
 	struct pt_kill_args args = {
 		.has_status = variant->has_status,

@@ -119,7 +119,7 @@ FIXTURE_TEARDOWN(limits)
 	rq_stop(&self->rq);
 }
 
-TEST_F_TIMEOUT(limits, unpriv_cannot_exhaust_root_waiters, 240)
+TEST_F_TIMEOUT(limits, unpriv_cannot_exhaust_root_waiters, PT_TIMEOUT(240))
 {
 	long mw = param("max_waiters"), md = param("max_deferred"), lim, i, v;
 	struct rq_cmd c = { .op = RQ_KILL_NOEVENT,
@@ -177,7 +177,7 @@ TEST_F_TIMEOUT(limits, unpriv_cannot_exhaust_root_waiters, 240)
 	EXPECT_EQ(0, v) TH_LOG("deferred requests left once every target died: %ld", v);
 }
 
-TEST_F_TIMEOUT(limits, cancel_rearm_is_bounded, 240)
+TEST_F_TIMEOUT(limits, cancel_rearm_is_bounded, PT_TIMEOUT(240))
 {
 	long mw = param("max_works"), lim, i, bound, v;
 	int threads = debug_kernel() ? 8 : 32;
@@ -237,7 +237,7 @@ static int tree_root_body(int ready_fd, void *arg)
 	pt_block_forever();
 }
 
-TEST_F_TIMEOUT(limits, deferred_tree_twice, 60)
+TEST_F_TIMEOUT(limits, deferred_tree_twice, PT_TIMEOUT(60))
 {
 	struct pt_kill_args a = { .flags = PROCTERM_F_DEFERRED | PROCTERM_F_TREE };
 	struct pt_reply r;

@@ -729,7 +729,7 @@ static bool root_may_see_addresses(void)
 }
 
 /* The dump shows each of our processes as /proc does, once, in order. */
-TEST_F_TIMEOUT(list, dump_shows_own_processes, 120)
+TEST_F_TIMEOUT(list, dump_shows_own_processes, PT_TIMEOUT(120))
 {
 	struct proc_snap *before, *after;
 	const struct pt_entry *e;
@@ -808,7 +808,7 @@ TEST_F_TIMEOUT(list, dump_shows_own_processes, 120)
 }
 
 /* The single-process query returns the same row as the dump and /proc. */
-TEST_F_TIMEOUT(list, doit_matches_dump_and_proc, 120)
+TEST_F_TIMEOUT(list, doit_matches_dump_and_proc, PT_TIMEOUT(120))
 {
 	const struct pt_entry *de;
 	struct pt_entry e;
@@ -1031,7 +1031,7 @@ static int pidns_list_body(int ready_fd, void *p)
 	return 0;
 }
 
-TEST_F_TIMEOUT(list, pid_namespace_lists_only_its_own, 90)
+TEST_F_TIMEOUT(list, pid_namespace_lists_only_its_own, PT_TIMEOUT(90))
 {
 	struct ns_arg a;
 	struct pidns_list_res res;
@@ -1436,7 +1436,7 @@ static int storm_body(int ready_fd, void *p)
 	return 0;
 }
 
-TEST_F_TIMEOUT(list, storm, 600)
+TEST_F_TIMEOUT(list, storm, PT_TIMEOUT(600))
 {
 	static struct proc_snap before[SNAP_MAX], after[SNAP_MAX];
 	unsigned long long sleeper_start[STORM_SLEEPERS];
@@ -1581,7 +1581,7 @@ static int reaper_body(int ready_fd, void *p)
 	return 0;
 }
 
-TEST_F_TIMEOUT(list, reaped_while_listed, 300)
+TEST_F_TIMEOUT(list, reaped_while_listed, PT_TIMEOUT(300))
 {
 	size_t n0, zero_rows = 0, rows = 0;
 	unsigned int round, dumps = 0;

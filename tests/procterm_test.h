@@ -22,6 +22,21 @@
 /* How long a process that was killed may take to die under emulation. */
 #define PT_DEATH_MS	20000
 
+/*
+ * A test's time limit, scaled by PROCTERM_TIMEOUT_SCALE (4 on the debug
+ * kernels, 1 elsewhere: tests/qemu/run.sh), as the runner scales its
+ * per-program limit. The harness stores a TEST_F's limit when it registers
+ * the test, at run time, so it may be computed; TEST_F without a limit gets
+ * the harness's default, scaled the same way. (A plain TEST() would need a
+ * constant: the suite has none.)
+ */
+unsigned int pt_timeout(unsigned int seconds);
+#define PT_TIMEOUT(_s)	pt_timeout(_s)
+#ifdef TEST_TIMEOUT_DEFAULT
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT	pt_timeout(30)
+#endif
+
 #define PT_UNPRIV_UID	1000
 #define PT_UNPRIV_UID2	2000
 

@@ -415,6 +415,11 @@ int pt_write_file(const char *path, const char *str)
 	return n == (ssize_t)strlen(str) ? 0 : -EIO;
 }
 
+unsigned int pt_timeout(unsigned int seconds)
+{
+	return seconds * pt_env_long("PROCTERM_TIMEOUT_SCALE", 1, 1, 100);
+}
+
 long pt_env_long(const char *name, long def, long min, long max)
 {
 	const char *s = getenv(name);

@@ -189,7 +189,7 @@ static int target_death(pid_t pid, int *status, int ms)
 
 #define STATUS 42
 
-TEST_F_TIMEOUT(race, thread_storm_arm_cancel, 180)
+TEST_F_TIMEOUT(race, thread_storm_arm_cancel, PT_TIMEOUT(180))
 {
 	int64_t t0 = mono_ms(), budget = race_budget_ms(60);
 	long rounds = race_scale(300), i, fired = 0, cancelled = 0;
@@ -301,17 +301,17 @@ static void true_reply_rounds(struct __test_metadata *_metadata,
 	       (long long)(mono_ms() - t0));
 }
 
-TEST_F_TIMEOUT(race, busy_target_reply_is_true, 180)
+TEST_F_TIMEOUT(race, busy_target_reply_is_true, PT_TIMEOUT(180))
 {
 	true_reply_rounds(_metadata, self, T_BUSY, 0);
 }
 
-TEST_F_TIMEOUT(race, busy_threads_reply_is_true, 180)
+TEST_F_TIMEOUT(race, busy_threads_reply_is_true, PT_TIMEOUT(180))
 {
 	true_reply_rounds(_metadata, self, T_BUSY, 3);
 }
 
-TEST_F_TIMEOUT(race, exiting_threads_reply_is_true, 180)
+TEST_F_TIMEOUT(race, exiting_threads_reply_is_true, PT_TIMEOUT(180))
 {
 	true_reply_rounds(_metadata, self, T_EXITING, 2);
 }

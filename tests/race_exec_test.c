@@ -107,7 +107,7 @@ FIXTURE_TEARDOWN(exec)
 	munmap(xs, sizeof(*xs));
 }
 
-TEST_F_TIMEOUT(exec, wait_vs_exec, 240)
+TEST_F_TIMEOUT(exec, wait_vs_exec, PT_TIMEOUT(240))
 {
 	int64_t t0 = mono_ms(), budget = race_budget_ms(50);
 	long rounds = race_scale(80), i, v;
@@ -281,7 +281,7 @@ static int ns_child(long rounds, int64_t budget)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 14;
 }
 
-TEST_F_TIMEOUT(exec, tree_vs_exec_in_pidns, 240)
+TEST_F_TIMEOUT(exec, tree_vs_exec_in_pidns, PT_TIMEOUT(240))
 {
 	int64_t t0 = mono_ms(), budget = race_budget_ms(50);
 	long rounds = race_scale(80);

@@ -163,7 +163,7 @@ FIXTURE_TEARDOWN(list)
 			pt_reap(&self->churn[i]);
 }
 
-TEST_F_TIMEOUT(list, dump_vs_reaping, 180)
+TEST_F_TIMEOUT(list, dump_vs_reaping, PT_TIMEOUT(180))
 {
 	int64_t t0 = mono_ms(), budget = race_budget_ms(40);
 	long dumps = race_scale(3000), i, rows = 0;

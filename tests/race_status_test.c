@@ -212,7 +212,7 @@ static void unpublish(void)
 	hs->phase++;
 }
 
-TEST_F_TIMEOUT(hammer, refused_then_root_status, 180)
+TEST_F_TIMEOUT(hammer, refused_then_root_status, PT_TIMEOUT(180))
 {
 	int64_t t0 = mono_ms(), budget = race_budget_ms(40);
 	long rounds = race_scale(40), i;
@@ -246,7 +246,7 @@ TEST_F_TIMEOUT(hammer, refused_then_root_status, 180)
 	check_hammers(_metadata);
 }
 
-TEST_F_TIMEOUT(hammer, refused_then_sigkill, 180)
+TEST_F_TIMEOUT(hammer, refused_then_sigkill, PT_TIMEOUT(180))
 {
 	int64_t t0 = mono_ms(), budget = race_budget_ms(40);
 	long rounds = race_scale(40), i;
@@ -272,7 +272,7 @@ TEST_F_TIMEOUT(hammer, refused_then_sigkill, 180)
 	check_hammers(_metadata);
 }
 
-TEST_F_TIMEOUT(hammer, steady_refusals, 120)
+TEST_F_TIMEOUT(hammer, steady_refusals, PT_TIMEOUT(120))
 {
 	int64_t t0 = mono_ms();
 
@@ -324,7 +324,7 @@ static int exiter_body(int ready_fd, void *arg)
 	_exit(NATURAL);
 }
 
-TEST_F_TIMEOUT(plain, kill_vs_exit, 180)
+TEST_F_TIMEOUT(plain, kill_vs_exit, PT_TIMEOUT(180))
 {
 	int64_t t0 = mono_ms(), budget = race_budget_ms(50);
 	long rounds = race_scale(3000), i, n_ok = 0, n_fail = 0, n_killed = 0;
@@ -416,7 +416,7 @@ static bool exiting(pid_t pid)
 	return !pt_read_stat(pid, &st) && (st.flags & 0x4);
 }
 
-TEST_F_TIMEOUT(plain, exit_stall_entries_freed, 180)
+TEST_F_TIMEOUT(plain, exit_stall_entries_freed, PT_TIMEOUT(180))
 {
 	int64_t t0 = mono_ms(), budget = race_budget_ms(40);
 	long rounds = race_scale(30), i, landed = 0;

@@ -163,7 +163,7 @@ FIXTURE_TEARDOWN(tree)
 	munmap(ts, sizeof(*ts));
 }
 
-TEST_F_TIMEOUT(tree, reaped_root, 180)
+TEST_F_TIMEOUT(tree, reaped_root, PT_TIMEOUT(180))
 {
 	int64_t t0 = mono_ms(), budget = race_budget_ms(40);
 	long roots = race_scale(20000), sent = 0;

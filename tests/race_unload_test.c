@@ -237,7 +237,7 @@ FIXTURE_TEARDOWN(unload)
 		load(self->ko);
 }
 
-TEST_F_TIMEOUT(unload, cycles_with_requests_in_flight, 600)
+TEST_F_TIMEOUT(unload, cycles_with_requests_in_flight, PT_TIMEOUT(600))
 {
 	const char *e = getenv("UNLOAD_CYCLES"), *b = getenv("UNLOAD_BUDGET_S");
 	long cycles = e ? strtol(e, NULL, 10) : 1000;

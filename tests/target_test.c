@@ -452,7 +452,7 @@ static int named_threads_body(int ready_fd, void *p)
 	pt_block_forever();
 }
 
-TEST_F_TIMEOUT(target, thread_addr_is_not_a_process, 60)
+TEST_F_TIMEOUT(target, thread_addr_is_not_a_process, PT_TIMEOUT(60))
 {
 	uint64_t taddr[NTHREADS], addr, start;
 	struct named_threads th;
@@ -792,7 +792,7 @@ static int kmsg_count_splats(int fd, char *first, size_t len)
 	return count;
 }
 
-TEST_F_TIMEOUT(target, addr_fuzz_is_esrch, 600)
+TEST_F_TIMEOUT(target, addr_fuzz_is_esrch, PT_TIMEOUT(600))
 {
 	size_t count = FUZZ_DEFAULT, crafted, done, i, n;
 	int per[FUZZ_BATCH], kmsg, fd, ret, status;
@@ -1328,7 +1328,7 @@ static int reuse_body(int ready_fd, void *p)
 	return newpidns_body(ready_fd, reuse_init_fn, NULL, sizeof(struct reuse_res));
 }
 
-TEST_F_TIMEOUT(target, stale_handle_after_pid_reuse, 90)
+TEST_F_TIMEOUT(target, stale_handle_after_pid_reuse, PT_TIMEOUT(90))
 {
 	struct reuse_res res;
 	int ret, status;
@@ -1442,7 +1442,7 @@ static int ns_body(int ready_fd, void *p)
 	return newpidns_body(ready_fd, ns_init, p, sizeof(struct ns_res));
 }
 
-TEST_F_TIMEOUT(target, child_pid_namespace_cannot_reach_parent, 90)
+TEST_F_TIMEOUT(target, child_pid_namespace_cannot_reach_parent, PT_TIMEOUT(90))
 {
 	struct ns_arg arg;
 	struct ns_res res;

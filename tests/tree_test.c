@@ -1081,7 +1081,7 @@ static void make_room(struct __test_metadata *_metadata, struct tree_env *e,
 		     avail_kb / 1024, size, size * 64L / 1024);
 }
 
-TEST_F_TIMEOUT(shape, whole_tree_dies, 420)
+TEST_F_TIMEOUT(shape, whole_tree_dies, PT_TIMEOUT(420))
 {
 	struct tree_env *e = &self->env;
 	struct pt_kill_args args = {
@@ -1222,7 +1222,7 @@ static long storm_grow(const char *cg, long target, long refused_before,
 	return cur;
 }
 
-TEST_F_TIMEOUT(storm, nothing_survives, 480)
+TEST_F_TIMEOUT(storm, nothing_survives, PT_TIMEOUT(480))
 {
 	struct tree_env *e = &self->env;
 	struct pt_kill_args args = {
@@ -1376,7 +1376,7 @@ FIXTURE_TEARDOWN(daemon)
 	env_teardown(&self->env);
 }
 
-TEST_F_TIMEOUT(daemon, double_forks_do_not_escape, 300)
+TEST_F_TIMEOUT(daemon, double_forks_do_not_escape, PT_TIMEOUT(300))
 {
 	struct tree_env *e = &self->env;
 	struct pt_kill_args args = { .flags = PROCTERM_F_TREE };
@@ -1557,7 +1557,7 @@ out:
 	return 0;
 }
 
-TEST_F_TIMEOUT(perm, unprivileged_caller, 120)
+TEST_F_TIMEOUT(perm, unprivileged_caller, PT_TIMEOUT(120))
 {
 	struct tree_env *e = &self->env;
 	struct requester q = { .flags = PROCTERM_F_TREE };
@@ -1746,7 +1746,7 @@ FIXTURE_TEARDOWN(pidns)
 	env_teardown(&self->env);
 }
 
-TEST_F_TIMEOUT(pidns, namespace_init_refused_inside, 120)
+TEST_F_TIMEOUT(pidns, namespace_init_refused_inside, PT_TIMEOUT(120))
 {
 	struct tree_env *e = &self->env;
 	struct pt_kill_args args = {
@@ -1864,7 +1864,7 @@ FIXTURE_TEARDOWN(exiting)
 	env_teardown(&self->env);
 }
 
-TEST_F_TIMEOUT(exiting, descendants_of_a_dying_root_die, 120)
+TEST_F_TIMEOUT(exiting, descendants_of_a_dying_root_die, PT_TIMEOUT(120))
 {
 	struct tree_env *e = &self->env;
 	struct pt_kill_args args = {
@@ -1941,7 +1941,7 @@ FIXTURE_TEARDOWN(deferred)
  * --tree --deferred on a tree whose members are all stopped: armed, they
  * all stay stopped and alive; continued, each dies with the status.
  */
-TEST_F_TIMEOUT(deferred, stopped_tree_dies_when_continued, 120)
+TEST_F_TIMEOUT(deferred, stopped_tree_dies_when_continued, PT_TIMEOUT(120))
 {
 	struct tree_env *e = &self->env;
 	struct pt_kill_args args = {

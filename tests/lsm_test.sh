@@ -152,7 +152,9 @@ bash -c 'sleep 1000 & wait' > /dev/null 2>&1 &
 root=$!
 pids+=("$root")
 child=''
-for ((i = 0; i < 100; i++)); do
+# Up to 30 s (times PROCTERM_TIMEOUT_SCALE): a debug kernel under load took
+# more than 10 s to let bash fork.
+for ((i = 0; i < 300 * ${PROCTERM_TIMEOUT_SCALE:-1}; i++)); do
 	child=$(cat "/proc/$root/task/$root/children" 2>/dev/null)
 	child=${child%% *}
 	[ -n "$child" ] && break

@@ -1180,7 +1180,8 @@ TEST_F(target, handle_of_thread_is_not_a_process)
 /*
  * Real PID reuse. In a new PID namespace (with its own /proc and
  * ns_last_pid), the namespace's init forks a process, records its handle,
- * kills and reaps it, winds ns_last_pid back and forks again: the new
+ * kills and reaps it, winds ns_last_pid back (or asks clone3() for that
+ * PID, where there is no ns_last_pid) and forks again: the new
  * process gets the same PID and a later start time. The old handle is
  * then ESRCH and leaves the new process alive; the new handle kills it.
  * (Kills are made by the namespace's init: its own PID 1 is refused.)
@@ -1205,6 +1206,30 @@ static int pidns_with_proc(void)
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL))
 		return -errno;
 	return 0;
+}
+
+/* A process that pauses until killed, with PID @want, by clone3's set_tid. */
+static pid_t spawn_sleeper_as(pid_t want)
+{
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal;
+		uint64_t stack, stack_size, tls, set_tid, set_tid_size;
+	} args = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uintptr_t)&want,
+		.set_tid_size = 1,
+	};
+	long c;
+
+	fflush(stdout);
+	fflush(stderr);
+	c = syscall(SYS_clone3, &args, sizeof(args));
+	if (c < 0)
+		return -errno;
+	if (c == 0)
+		for (;;)
+			pause();
+	return c;
 }
 
 static int reuse_init(int result_fd)
@@ -1256,11 +1281,19 @@ static int reuse_init(int result_fd)
 	}
 	snprintf(buf, sizeof(buf), "%d\n", (int)res.first - 1);
 	res.ret = pt_write_file("/proc/sys/kernel/ns_last_pid", buf);
-	if (res.ret) {
+	if (res.ret == -ENOENT) {
+		/*
+		 * No ns_last_pid (CONFIG_CHECKPOINT_RESTORE=n, as on the
+		 * debug kernels): clone3()'s set_tid asks for the PID
+		 * directly, and needs only CAP_SYS_ADMIN in the namespace.
+		 */
+		c = spawn_sleeper_as(res.first);
+	} else if (res.ret) {
 		res.stage = 7;
 		goto out;
+	} else {
+		c = pt_spawn_sleeper();
 	}
-	c = pt_spawn_sleeper();
 	res.second = c;
 	if (c != res.first) {
 		res.stage = 8;

@@ -14,12 +14,12 @@
  *                               stops; print its PID once it is in the
  *                               ptrace stop; block until killed
  *   procterm_helper fuse DIR    mount a FUSE file system on DIR and serve
- *                               it, fork a child that looks up DIR/x, and
- *                               never answer that lookup; print the child's
- *                               PID once the lookup was read. Killed, the
- *                               child then stays in uninterruptible sleep
- *                               until this process dies (which aborts the
- *                               connection).
+ *                               it; fork a child A that forks B, and A and
+ *                               B look up DIR/a and DIR/b; never answer
+ *                               those lookups; print "A B" once both were
+ *                               read. Killed, A and B then stay in
+ *                               uninterruptible sleep until this process
+ *                               dies (which aborts the connection).
  *
  * The printed line is the readiness handshake: read it from a pipe or FIFO.
  */
@@ -81,9 +81,9 @@ static int fuse_main(const char *dir)
 	static char buf[1 << 20];
 	struct fuse_in_header *in = (void *)buf;
 	char opts[128];
-	pid_t child = 0;
+	pid_t child = 0, other = 0;
+	int fd, lookups = 0;
 	ssize_t n;
-	int fd;
 
 	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
@@ -124,16 +124,24 @@ static int fuse_main(const char *dir)
 				return 1;
 			}
 			if (!child) {
+				pid_t b;
+
 				close(fd);
-				snprintf(path, sizeof(path), "%s/x", dir);
+				b = fork();
+				snprintf(path, sizeof(path), "%s/%s", dir,
+					 b ? "a" : "b");
 				stat(path, &st);
 				_exit(0);
 			}
 			break;
 		}
 		case FUSE_LOOKUP:
-			printf("%d\n", (int)child);
-			fflush(stdout);
+			if ((pid_t)in->pid != child)
+				other = in->pid;
+			if (++lookups == 2) {
+				printf("%d %d\n", (int)child, (int)other);
+				fflush(stdout);
+			}
 			break;
 		case FUSE_INTERRUPT:
 		case FUSE_FORGET:

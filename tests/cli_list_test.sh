@@ -200,9 +200,14 @@ complete_words procterm kill "$cp"
 check "completion: a unique PID completes bare" [ "${COMPREPLY[*]}" = "$cp" ]
 complete_words procterm kill "$cp@"
 check "completion: PID@ completes to its handle" [ "${COMPREPLY[*]}" = "$cp@$(start_of "$cp")" ]
-printf 'pt-cmpl-x' >"/proc/$cp/comm"
+# Only a process may rename itself.
+spawn bash -c 'printf pt-cmpl-x >/proc/$$/comm; sleep 1000 & wait'
+named=$last
+wait_comm "$named" pt-cmpl-x
 complete_words procterm why pt-cmpl
-check "completion: why NAME-PREFIX completes to the PID" [ "${COMPREPLY[*]}" = "$cp" ]
+check "completion: why NAME-PREFIX completes to the PID" [ "${COMPREPLY[*]}" = "$named" ]
+"$PROCTERM" kill --tree "$named" >/dev/null
+reap "$named"
 complete_words procterm kill --dr
 check "completion: kill --dr -> --dry-run" [ "${COMPREPLY[*]}" = --dry-run ]
 complete_words procterm w

@@ -341,7 +341,7 @@ reap "$root"
 spawn
 a=$last
 nopid=$(unused_pid)
-run kill --json --status 7 --wait "$a" "$nopid" 1 "$a@$(start_of "$a")"
+run kill --json --status 7 "$a" "$nopid" 1 "$a@$(start_of "$a")" --wait
 check "kill --json A UNUSED 1 A@START: exit 2 (got $rc)" [ "$rc" = 2 ]
 check "... an array of 4 objects with every key" json_check \
 	'len(d) == 4 and all(set(e) == {"target", "pid", "start_time", "result", "error", "message", "count", "exit_status", "wait_status", "request_id", "same_as"} for e in d)'

@@ -113,6 +113,9 @@ static int fuse_main(const char *dir)
 				.max_write = 4096,
 				.max_background = 16,
 				.congestion_threshold = 12,
+				/* Or the second lookup waits for the
+				 * first in fuse_lock_inode(). */
+				.flags = ii->flags & FUSE_PARALLEL_DIROPS,
 			};
 			char path[4096];
 			struct stat st;

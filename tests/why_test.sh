@@ -187,7 +187,7 @@ check "... 'why' covers both members still alive, A first" json_check \
 check "... each: state D, SIGKILL pending, since_kill_ms >= 1000" json_check \
 	"all(e['threads'][0]['state'] == 'D' and e['threads'][0]['sigkill_pending'] and e['since_kill_ms'] >= 1000 for e in d[0]['why'])"
 check "... the words say it cannot die" json_check \
-	"all(any('in uninterruptible sleep' in s and 'after procterm sent SIGKILL: it cannot die until that wait ends' in s for s in e['summary']) for e in d[0]['why'])"
+	"all(any('in uninterruptible sleep' in s and 'after procterm sent SIGKILL' in s and s.endswith(': it cannot die until that wait ends') for s in e['summary']) for e in d[0]['why'])"
 check "... nothing on stderr" [ -z "$err" ]
 run why "$fb"
 check "why KILLED-FUSE-LOOKUP: exit 0 (got $rc)" [ "$rc" = 0 ]

@@ -821,8 +821,9 @@ void why_print_json(FILE *f, const struct why_proc *p, int64_t since_kill_ms,
 		fprintf(f, "%s\n%s   ", i ? "," : "", ind);
 		put_json_string(f, l.v[i]);
 	}
-	fprintf(f, "%s],\n%s \"threads\": [", l.n ? "\n " : "", ind);
-	fputs(l.n ? ind : "", f);
+	if (l.n)
+		fprintf(f, "\n%s ", ind);
+	fprintf(f, "],\n%s \"threads\": [", ind);
 	lines_free(&l);
 	for (i = 0; i < p->nthreads; i++) {
 		const struct why_thread *t = &p->threads[i];
@@ -869,9 +870,9 @@ void why_print_json(FILE *f, const struct why_proc *p, int64_t since_kill_ms,
 			putc('}', f);
 		}
 	}
-	fprintf(f, "%s]}", p->nthreads ? "\n " : "");
 	if (p->nthreads)
-		fputs(ind, f);
+		fprintf(f, "\n%s ", ind);
+	fputs("]}", f);
 }
 
 /* ---- the subtree, from /proc */

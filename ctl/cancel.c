@@ -39,17 +39,14 @@ int cancel_main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		default:
-			ret = option_error("cancel", c, argv);
-			usage(stderr);
-			return ret;
+			return usage_hint("cancel", option_error("cancel", c, argv));
 		}
 	}
 	argv += optind;
 	n = argc - optind;
 	if (!n) {
 		fputs("procterm: cancel: no request ID given\n", stderr);
-		usage(stderr);
-		return -PT_EUSAGE;
+		return usage_hint("cancel", -PT_EUSAGE);
 	}
 
 	ids = calloc(n, sizeof(*ids));
@@ -62,8 +59,7 @@ int cancel_main(int argc, char *argv[])
 		if (parse_num(argv[i], UINT64_MAX, &ids[i]) || !ids[i]) {
 			fprintf(stderr, "procterm: cancel: invalid request ID '%s'\n",
 				argv[i]);
-			usage(stderr);
-			ret = -PT_EUSAGE;
+			ret = usage_hint("cancel", -PT_EUSAGE);
 			goto out;
 		}
 	}

@@ -89,9 +89,16 @@ void ipc_close(struct ipc *ipc)
 	free(ipc);
 }
 
+/* The module's messages come as "procterm: ..." (NL_SET_ERR_MSG_MOD);
+ * ours already say who is speaking. */
 const char *ipc_extack(const struct ipc *ipc)
 {
-	return ptnl_extack(ipc->nl);
+	const char *msg = ptnl_extack(ipc->nl);
+	size_t len = strlen(PROCTERM_GENL_NAME);
+
+	if (!strncmp(msg, PROCTERM_GENL_NAME, len) && !strncmp(msg + len, ": ", 2))
+		return msg + len + 2;
+	return msg;
 }
 
 /* nla_put_*() fail only when the message is full. */

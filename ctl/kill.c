@@ -9,11 +9,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "ipc.h"
+#include "list.h"
 #include "output.h"
 #include "parse.h"
 #include "subcommands.h"
+#include "why.h"
 
 enum {
 	OPT_STATUS = OPT_LONG,
@@ -23,6 +26,8 @@ enum {
 	OPT_DEFERRED,
 	OPT_TREE,
 	OPT_TSV,
+	OPT_JSON,
+	OPT_DRY_RUN,
 };
 
 static const struct option options[] = {
@@ -33,6 +38,8 @@ static const struct option options[] = {
 	{ "deferred",	 no_argument,		NULL, OPT_DEFERRED },
 	{ "tree",	 no_argument,		NULL, OPT_TREE },
 	{ "tsv",	 no_argument,		NULL, OPT_TSV },
+	{ "json",	 no_argument,		NULL, OPT_JSON },
+	{ "dry-run",	 no_argument,		NULL, OPT_DRY_RUN },
 	{ "help",	 no_argument,		NULL, 'h' },
 	{ NULL,		 0,			NULL, 0 },
 };
@@ -40,6 +47,8 @@ static const struct option options[] = {
 /* What the command line asked for, beyond the request itself. */
 struct kill_opts {
 	bool tsv;
+	bool json;
+	bool dry_run;
 	bool full_status;
 	const char *status_arg;		/* --status as given */
 	const char *timeout_arg;	/* --timeout as given */
@@ -49,7 +58,7 @@ struct kill_opts {
 static void usage(FILE *f)
 {
 	fputs("Usage: procterm kill [--status N [--full-status]] [--wait | --timeout DURATION]\n"
-	      "                     [--deferred] [--tree] [--tsv] TARGET...\n"
+	      "                     [--deferred] [--tree] [--dry-run] [--tsv | --json] TARGET...\n"
 	      "\n"
 	      "Terminate each TARGET, one of:\n"
 	      "  PID           a process ID\n"
@@ -66,10 +75,14 @@ static void usage(FILE *f)
 	      "  --wait        return when the process is dead, without a time limit\n"
 	      "  --timeout DURATION\n"
 	      "                --wait, giving up after DURATION: a number with a unit,\n"
-	      "                ms, s, m or h (500ms, 5s, 2m); exit 6 when it runs out\n"
+	      "                ms, s, m or h (500ms, 5s, 2m); exit 6 when it runs out,\n"
+	      "                saying why the process is not dead (as 'procterm why')\n"
 	      "  --deferred    terminate when the process next runs in user mode\n"
 	      "  --tree        terminate the process and all its descendants\n"
+	      "  --dry-run     kill nothing: show the processes that would be killed,\n"
+	      "                as 'procterm list [--tree]' does\n"
 	      "  --tsv         tab-separated output for scripts (see procterm(8))\n"
+	      "  --json        a JSON array of objects, one per target\n"
 	      "\n"
 	      EXIT_STATUS_HELP, f);
 }
@@ -172,6 +185,217 @@ static void report_timeout(const char *arg, const struct kill_reply *r,
 	fprintf(stderr, ", but not dead after %s\n", timeout_arg);
 }
 
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Who a timed-out kill was for: the target, and for --tree every member
+ * found before the kill. Taken from /proc before the request when a
+ * timeout may need it; the module's reply names no members.
+ */
+struct members {
+	uint32_t *pids;
+	uint64_t *starts;
+	size_t n;
+};
+
+static void members_snapshot(const struct kill_request *req,
+			     struct members *m)
+{
+	memset(m, 0, sizeof(*m));
+	if (!req->has_timeout || req->target.kind == TARGET_ADDR ||
+	    !(req->flags & PROCTERM_F_TREE))
+		return;
+	why_subtree(req->target.pid, &m->pids, &m->starts, &m->n);
+}
+
+static void members_free(struct members *m)
+{
+	free(m->pids);
+	free(m->starts);
+	memset(m, 0, sizeof(*m));
+}
+
+/*
+ * Why the target (every member of a tree still alive) is not dead: on
+ * stderr in words, or in the --json record. A --deferred kill has sent
+ * nothing yet, so the time since it is not a time since SIGKILL.
+ */
+static void report_why(const struct kill_request *req,
+		       const struct kill_reply *r, const struct members *m,
+		       int64_t since_ms, bool json)
+{
+	struct why_proc *procs;
+	uint32_t one_pid = r->pid;
+	uint64_t one_start = r->start_time;
+	const uint32_t *pids = &one_pid;
+	const uint64_t *starts = &one_start;
+	size_t n = 1, i, shown = 0;
+	bool *ok;
+
+	if (req->flags & PROCTERM_F_DEFERRED)
+		since_ms = -1;
+	if (m->n) {
+		pids = m->pids;
+		starts = m->starts;
+		n = m->n;
+	}
+	procs = calloc(n, sizeof(*procs));
+	ok = calloc(n, sizeof(*ok));
+	if (!procs || !ok)
+		goto out;
+	for (i = 0; i < n; i++) {
+		size_t t, live = 0;
+
+		if (why_collect(pids[i], starts[i], &procs[i]))
+			continue;
+		for (t = 0; t < procs[i].nthreads; t++)
+			live += procs[i].threads[t].state != 'Z' &&
+				procs[i].threads[t].state != 'X';
+		/* A dead member of a tree is not what holds it up. */
+		ok[i] = live || i == 0;
+	}
+	why_sample(procs, n);
+	if (json)
+		fputs(", \"why\": [", stdout);
+	for (i = 0; i < n; i++) {
+		if (!ok[i] || (procs[i].gone && i))
+			continue;
+		if (json) {
+			printf("%s\n    ", shown ? "," : "");
+			why_print_json(stdout, &procs[i], since_ms, "    ");
+		} else {
+			why_print(stderr, &procs[i], since_ms);
+		}
+		shown++;
+	}
+	if (json)
+		fputs(shown ? "\n  ]" : "]", stdout);
+out:
+	for (i = 0; procs && i < n; i++)
+		why_free(&procs[i]);
+	free(procs);
+	free(ok);
+}
+
+static void json_u64_or_null(bool has, uint64_t v)
+{
+	if (has)
+		printf("%" PRIu64, v);
+	else
+		fputs("null", stdout);
+}
+
+/*
+ * One --json record, without its closing brace (report_why() may add to
+ * it): target, pid, start_time, result, error, message, count,
+ * exit_status, wait_status, request_id, same_as.
+ */
+static void put_json(bool first, const char *arg, const struct kill_request *req,
+		     int ret, const struct kill_reply *r, const char *extack,
+		     const char *same_as)
+{
+	const struct target *t = &req->target;
+
+	printf("%s\n  {\"target\": ", first ? "" : ",");
+	put_json_string(stdout, arg);
+	fputs(", \"pid\": ", stdout);
+	json_u64_or_null(r->has_pid || t->kind != TARGET_ADDR,
+			 r->has_pid ? r->pid : t->pid);
+	fputs(", \"start_time\": ", stdout);
+	json_u64_or_null(r->has_start_time || t->kind == TARGET_HANDLE,
+			 r->has_start_time ? r->start_time : t->start_time);
+	printf(", \"result\": \"%s\", \"error\": ", err_word(ret));
+	if (ret)
+		put_json_string(stdout, err_text(ret));
+	else
+		fputs("null", stdout);
+	fputs(", \"message\": ", stdout);
+	if (extack && *extack)
+		put_json_string(stdout, extack);
+	else
+		fputs("null", stdout);
+	fputs(", \"count\": ", stdout);
+	json_u64_or_null(r->has_count, r->count);
+	fputs(", \"exit_status\": ", stdout);
+	json_u64_or_null(r->has_status, r->status);
+	fputs(", \"wait_status\": ", stdout);
+	json_u64_or_null(r->has_wait_status, r->wait_status);
+	fputs(", \"request_id\": ", stdout);
+	json_u64_or_null(r->has_request_id, r->request_id);
+	fputs(", \"same_as\": ", stdout);
+	if (same_as)
+		put_json_string(stdout, same_as);
+	else
+		fputs("null", stdout);
+}
+
+/*
+ * --dry-run: resolve each target against the module's process list and
+ * show what a kill would take, as "procterm list [--tree]" shows it.
+ * Nothing is checked beyond existence: permission is judged by the kill.
+ */
+static int dry_run(struct ipc *ipc, const struct kill_request *reqs,
+		   char *argv[], int n, const bool *dup, const struct kill_opts *o)
+{
+	struct proc_list list = { 0 };
+	size_t *roots, nroots = 0, k;
+	int ret, first = 0, i;
+	long at;
+
+	roots = calloc(n, sizeof(*roots));
+	if (!roots)
+		return -ENOMEM;
+	ret = ipc_list(ipc, &list);
+	if (ret) {
+		report("kill", NULL, ret, ipc_extack(ipc));
+		goto out;
+	}
+	list_sort(&list);
+	for (i = 0; i < n; i++) {
+		const struct target *t = &reqs[i].target;
+
+		if (dup[i])
+			continue;
+		at = -1;
+		if (t->kind == TARGET_ADDR) {
+			for (k = 0; k < list.n && at < 0; k++)
+				if (list.v[k].task_addr == t->addr)
+					at = k;
+		} else {
+			at = list_find(&list, t->pid);
+			if (at >= 0 && t->kind == TARGET_HANDLE &&
+			    list.v[at].start_time != t->start_time)
+				at = -1;
+		}
+		if (at < 0) {
+			ret = -ESRCH;
+			report("kill", argv[i], ret, NULL);
+		} else if (list.v[at].pid == 1) {
+			ret = -EPERM;
+			report("kill", argv[i], ret, "PID 1 is never terminated");
+		} else {
+			roots[nroots++] = at;
+			ret = 0;
+		}
+		if (ret && !first)
+			first = ret;
+	}
+	ret = list_show(&list, reqs[0].flags & PROCTERM_F_TREE, roots, nroots,
+			o->json ? LIST_JSON : o->tsv ? LIST_TSV : LIST_PRETTY);
+	if (!ret)
+		ret = first;
+out:
+	proc_list_free(&list);
+	free(roots);
+	return ret;
+}
+
 /* --wait=N, --wai=N...: the old spelling of a timeout. */
 static int wait_value_error(const char *opt)
 {
@@ -239,7 +463,17 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 			req->flags |= PROCTERM_F_TREE;
 			break;
 		case OPT_TSV:
-			o->tsv = true;
+		case OPT_JSON:
+			if (o->tsv || o->json) {
+				fputs("procterm: kill: --json and --tsv exclude each other\n",
+				      stderr);
+				return -PT_EUSAGE;
+			}
+			o->tsv = c == OPT_TSV;
+			o->json = c == OPT_JSON;
+			break;
+		case OPT_DRY_RUN:
+			o->dry_run = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -253,6 +487,12 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 	}
 	if (optind == argc) {
 		fputs("procterm: kill: no target given\n", stderr);
+		return -PT_EUSAGE;
+	}
+	if (o->dry_run && ((req->flags & (PROCTERM_F_WAIT | PROCTERM_F_DEFERRED)) ||
+			   req->has_status)) {
+		fputs("procterm: kill: --dry-run takes only --tree, --tsv and --json\n",
+		      stderr);
 		return -PT_EUSAGE;
 	}
 	if (o->full_status && !req->has_status) {
@@ -354,21 +594,16 @@ int kill_main(int argc, char *argv[])
 	struct ipc *ipc = NULL;
 	int ret, first = 0, n, i, j;
 	int *rets = NULL;
-	bool *dup = NULL;
+	bool *dup = NULL, printed = false;
 
 	ret = parse_options(argc, argv, &base, &o);
-	if (ret) {
-		if (ret < 0)
-			usage(stderr);
-		return ret < 0 ? ret : 0;
-	}
+	if (ret)
+		return ret < 0 ? usage_hint("kill", ret) : 0;
 	argv += optind;
 	n = argc - optind;
 	ret = check_after_wait(&o, argv, n);
-	if (ret) {
-		usage(stderr);
-		return ret;
-	}
+	if (ret)
+		return usage_hint("kill", ret);
 
 	/* Every target is checked before anything is killed. */
 	reqs = calloc(n, sizeof(*reqs));
@@ -382,14 +617,21 @@ int kill_main(int argc, char *argv[])
 	}
 	for (i = 0; i < n; i++) {
 		reqs[i] = base;
-		if (parse_target(argv[i], &reqs[i].target)) {
+		ret = parse_target(argv[i], &reqs[i].target);
+		if (ret == -EINVAL) {
 			uint64_t v;
 
 			fprintf(stderr, "procterm: kill: invalid target '%s' "
 				"(expected PID, PID@START or 0xADDRESS)%s\n",
 				argv[i], parse_duration(argv[i], UINT64_MAX, &v) ?
 				"" : "; a timeout? use --timeout");
-			ret = -PT_EUSAGE;
+		} else if (ret) {
+			report_bad_target("kill", argv[i], ret, NULL);
+		} else if (reqs[i].target.kind != TARGET_ADDR) {
+			ret = check_pid_range("kill", argv[i], reqs[i].target.pid);
+		}
+		if (ret) {
+			ret = usage_hint("kill", -PT_EUSAGE);
 			goto out;
 		}
 		/* The same target twice, however spelt: one request. */
@@ -403,27 +645,57 @@ int kill_main(int argc, char *argv[])
 		report_open("kill", ret);
 		goto out;
 	}
+	if (o.dry_run) {
+		ret = dry_run(ipc, reqs, argv, n, dup, &o);
+		goto out;
+	}
+	if (o.json)
+		putchar('[');
 	for (i = 0; i < n; i++) {
+		struct members m;
+		int64_t sent;
+
 		if (dup[i])
 			continue;
+		members_snapshot(&reqs[i], &m);
+		sent = mono_ms();
 		ret = ipc_kill(ipc, &reqs[i], &replies[i]);
 		rets[i] = ret;
 		j = same_as_earlier(reqs, rets, replies, i);
-		if (j >= 0) {
+		if (j >= 0 && o.json) {
+			put_json(!printed, argv[i], &reqs[i], 0, &replies[j], NULL,
+				 argv[j]);
+			fputs("}", stdout);
+		} else if (j >= 0) {
 			put_same(argv[i], argv[j], o.tsv, &replies[j]);
+		}
+		if (j >= 0) {
+			printed = true;
+			members_free(&m);
 			fflush(stdout);
 			continue;
 		}
-		if (o.tsv)
+		if (o.json) {
+			put_json(!printed, argv[i], &reqs[i], ret, &replies[i],
+				 ipc_extack(ipc), NULL);
+			if (ret == -ETIMEDOUT && replies[i].has_count)
+				report_why(&reqs[i], &replies[i], &m,
+					   mono_ms() - sent, true);
+			fputs("}", stdout);
+		} else if (o.tsv)
 			put_tsv(argv[i], &reqs[i], ret, &replies[i],
 				ipc_extack(ipc));
-		else if (ret == -ETIMEDOUT && replies[i].has_count)
+		else if (ret == -ETIMEDOUT && replies[i].has_count) {
 			report_timeout(argv[i], &replies[i], o.timeout_arg);
-		else if (ret)
+			report_why(&reqs[i], &replies[i], &m, mono_ms() - sent,
+				   false);
+		} else if (ret)
 			report("kill", argv[i], ret, ipc_extack(ipc));
 		else
 			put_pretty(argv[i], &reqs[i], &replies[i]);
-		if (!ret && !o.tsv && *ipc_extack(ipc))
+		printed = true;
+		members_free(&m);
+		if (!ret && !o.tsv && !o.json && *ipc_extack(ipc))
 			fprintf(stderr, "procterm: kill %s: kernel: %s\n",
 				argv[i], ipc_extack(ipc));
 		/* The next target may be this process or its parent. */
@@ -431,6 +703,8 @@ int kill_main(int argc, char *argv[])
 		if (ret && !first)
 			first = ret;
 	}
+	if (o.json)
+		puts(printed ? "\n]" : "]");
 	ret = first;
 out:
 	ipc_close(ipc);

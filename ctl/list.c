@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ipc.h"
+#include "list.h"
 #include "output.h"
 #include "parse.h"
 #include "subcommands.h"
@@ -32,8 +33,6 @@ static const struct option options[] = {
 	{ NULL,		0,		NULL, 0 },
 };
 
-enum format { FMT_PRETTY, FMT_JSON, FMT_TSV };
-
 static void usage(FILE *f)
 {
 	fputs("Usage: procterm list [--tree] [--json | --tsv] [PID...]\n"
@@ -42,7 +41,8 @@ static void usage(FILE *f)
 	      "task_struct addresses (0 unless you may see kernel addresses).\n"
 	      "\n"
 	      "Options:\n"
-	      "  --tree   show children under their parents\n"
+	      "  --tree   show children under their parents; with PIDs, the subtree\n"
+	      "           of each: what 'procterm kill --tree PID' would take\n"
 	      "  --json   a JSON array of objects\n"
 	      "  --tsv    tab-separated output for scripts (see procterm(8))\n", f);
 }
@@ -54,7 +54,7 @@ static int cmp_pid(const void *a, const void *b)
 	return x->pid < y->pid ? -1 : x->pid > y->pid;
 }
 
-static long find_pid(const struct proc_list *list, uint32_t pid)
+long list_find(const struct proc_list *list, uint32_t pid)
 {
 	size_t lo = 0, hi = list->n, mid;
 
@@ -97,7 +97,7 @@ static int tree_order(const struct proc_list *list, size_t *order,
 		goto out;
 
 	for (i = 0; i < n; i++) {
-		p = find_pid(list, list->v[i].ppid);
+		p = list_find(list, list->v[i].ppid);
 		parent[i] = (size_t)p == i ? -1 : p;
 		child[i] = -1;
 	}
@@ -246,7 +246,7 @@ static void put_json(const struct proc_list *list, const size_t *order,
 }
 
 static int parse_options(int argc, char *argv[], bool *tree,
-			 enum format *fmt)
+			 enum list_format *fmt)
 {
 	int c;
 
@@ -258,12 +258,12 @@ static int parse_options(int argc, char *argv[], bool *tree,
 			break;
 		case OPT_JSON:
 		case OPT_TSV:
-			if (*fmt != FMT_PRETTY) {
+			if (*fmt != LIST_PRETTY) {
 				fputs("procterm: list: --json and --tsv exclude each other\n",
 				      stderr);
 				return -PT_EUSAGE;
 			}
-			*fmt = c == OPT_JSON ? FMT_JSON : FMT_TSV;
+			*fmt = c == OPT_JSON ? LIST_JSON : LIST_TSV;
 			break;
 		case 'h':
 			usage(stdout);
@@ -275,37 +275,120 @@ static int parse_options(int argc, char *argv[], bool *tree,
 	return 0;
 }
 
+void list_sort(struct proc_list *list)
+{
+	qsort(list->v, list->n, sizeof(*list->v), cmp_pid);
+}
+
+int list_show(struct proc_list *list, bool tree, const size_t *roots,
+	      size_t nroots, enum list_format fmt)
+{
+	size_t n = list->n, alloc = n ? n : 1, out = 0, i, j, k, *order, *sel;
+	unsigned int *depth, *seldepth;
+	bool *seen;
+	int ret = -ENOMEM;
+
+	order = calloc(alloc, sizeof(*order));
+	depth = calloc(alloc, sizeof(*depth));
+	sel = calloc(alloc, sizeof(*sel));
+	seldepth = calloc(alloc, sizeof(*seldepth));
+	seen = calloc(alloc, sizeof(*seen));
+	if (!order || !depth || !sel || !seldepth || !seen)
+		goto out;
+	if (tree && tree_order(list, order, depth))
+		goto out;
+	if (!roots) {
+		if (fmt == LIST_JSON)
+			put_json(list, tree ? order : NULL, tree ? depth : NULL);
+		else if (fmt == LIST_TSV)
+			put_tsv(list, tree ? order : NULL, tree ? depth : NULL);
+		else if (n)
+			put_pretty(list, tree ? order : NULL, tree ? depth : NULL);
+		ret = 0;
+		goto out;
+	}
+	/* In depth-first order a subtree is the run of deeper entries right
+	 * after its root. Each process is shown once. */
+	for (k = 0; k < nroots; k++) {
+		if (!tree) {
+			if (!seen[roots[k]]) {
+				seen[roots[k]] = true;
+				sel[out++] = roots[k];
+			}
+			continue;
+		}
+		for (i = 0; i < n && order[i] != roots[k]; i++)
+			;
+		for (j = i; j < n; j++) {
+			if (j > i && depth[j] <= depth[i])
+				break;
+			if (seen[order[j]])
+				continue;
+			seen[order[j]] = true;
+			sel[out] = order[j];
+			seldepth[out++] = depth[j] - depth[i];
+		}
+	}
+	{
+		struct proc_list view = { .n = out };
+
+		view.v = calloc(out ? out : 1, sizeof(*view.v));
+		if (!view.v)
+			goto out;
+		for (i = 0; i < out; i++)
+			view.v[i] = list->v[sel[i]];
+		if (fmt == LIST_JSON)
+			put_json(&view, NULL, tree ? seldepth : NULL);
+		else if (fmt == LIST_TSV)
+			put_tsv(&view, NULL, tree ? seldepth : NULL);
+		else if (out)
+			put_pretty(&view, NULL, tree ? seldepth : NULL);
+		free(view.v);
+	}
+	ret = 0;
+out:
+	free(order);
+	free(depth);
+	free(sel);
+	free(seldepth);
+	free(seen);
+	return ret;
+}
+
 int list_main(int argc, char *argv[])
 {
 	struct proc_list list = { 0 };
-	enum format fmt = FMT_PRETTY;
-	unsigned int *depth = NULL;
-	size_t *order = NULL;
+	enum list_format fmt = LIST_PRETTY;
 	struct ipc *ipc = NULL;
 	uint32_t *pids = NULL;
+	size_t *roots = NULL, nroots = 0;
 	int ret, first = 0, n, i;
 	bool tree = false;
 
 	ret = parse_options(argc, argv, &tree, &fmt);
-	if (ret) {
-		if (ret < 0)
-			usage(stderr);
-		return ret < 0 ? ret : 0;
-	}
+	if (ret)
+		return ret < 0 ? usage_hint("list", ret) : 0;
 	argv += optind;
 	n = argc - optind;
 
 	pids = calloc(n ? n : 1, sizeof(*pids));
-	if (!pids) {
+	roots = calloc(n ? n : 1, sizeof(*roots));
+	if (!pids || !roots) {
 		perror("procterm: list");
-		return -ENOMEM;
+		ret = -ENOMEM;
+		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (parse_pid(argv[i], &pids[i])) {
+		ret = parse_pid(argv[i], &pids[i]);
+		if (!ret)
+			ret = check_pid_range("list", argv[i], pids[i]);
+		else if (ret == -ERANGE)
+			report_bad_target("list", argv[i], ret, "PID");
+		else
 			fprintf(stderr, "procterm: list: invalid PID '%s'\n",
 				argv[i]);
-			usage(stderr);
-			ret = -PT_EUSAGE;
+		if (ret) {
+			ret = usage_hint("list", -PT_EUSAGE);
 			goto out;
 		}
 	}
@@ -315,7 +398,8 @@ int list_main(int argc, char *argv[])
 		report_open("list", ret);
 		goto out;
 	}
-	if (!n) {
+	/* A subtree needs everyone: the whole list, then the roots in it. */
+	if (!n || tree) {
 		ret = ipc_list(ipc, &list);
 		if (ret) {
 			report("list", NULL, ret, ipc_extack(ipc));
@@ -324,39 +408,45 @@ int list_main(int argc, char *argv[])
 		if (list.inconsistent)
 			fputs("procterm: list: processes kept coming and going; "
 			      "the list may be inconsistent\n", stderr);
+		list_sort(&list);
 	}
 	for (i = 0; i < n; i++) {
-		ret = ipc_list_pid(ipc, pids[i], &list);
-		if (ret) {
-			report("list", argv[i], ret, ipc_extack(ipc));
-			if (!first)
-				first = ret;
-		}
-	}
+		long at;
 
-	if (!n || tree)
-		qsort(list.v, list.n, sizeof(*list.v), cmp_pid);
-	if (tree) {
-		order = calloc(list.n ? list.n : 1, sizeof(*order));
-		depth = calloc(list.n ? list.n : 1, sizeof(*depth));
-		if (!order || !depth || tree_order(&list, order, depth)) {
-			perror("procterm: list");
-			ret = -ENOMEM;
-			goto out;
+		if (!tree) {
+			ret = ipc_list_pid(ipc, pids[i], &list);
+			if (ret) {
+				report("list", argv[i], ret, ipc_extack(ipc));
+				if (!first)
+					first = ret;
+			}
+			continue;
 		}
+		at = list_find(&list, pids[i]);
+		if (at < 0) {
+			report("list", argv[i], -ESRCH, NULL);
+			if (!first)
+				first = -ESRCH;
+			continue;
+		}
+		roots[nroots++] = at;
 	}
-	if (fmt == FMT_JSON)
-		put_json(&list, order, depth);
-	else if (fmt == FMT_TSV)
-		put_tsv(&list, order, depth);
-	else if (list.n)
-		put_pretty(&list, order, depth);
+	if (n && !tree) {
+		/* In the order asked, each as the kernel answered. */
+		for (i = 0; (size_t)i < list.n; i++)
+			roots[i] = i;
+		nroots = list.n;
+	}
+	ret = list_show(&list, tree, n ? roots : NULL, nroots, fmt);
+	if (ret) {
+		perror("procterm: list");
+		goto out;
+	}
 	ret = first;
 out:
 	ipc_close(ipc);
 	proc_list_free(&list);
 	free(pids);
-	free(order);
-	free(depth);
+	free(roots);
 	return ret;
 }

@@ -4,11 +4,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "ipc.h"
 #include "output.h"
+#include "parse.h"
 #include "subcommands.h"
 
 void put_escaped(FILE *f, const char *s)
@@ -151,8 +155,8 @@ void report(const char *cmd, const char *what, int err, const char *extack)
 		       "(too old?)";
 	fprintf(stderr, "procterm: %s%s%s: %s", cmd, what ? " " : "",
 		what ? what : "", text);
-	if (extack && *extack)
-		fprintf(stderr, " (kernel: %s)", extack);
+	if (extack && *extack && strcasecmp(extack, text))
+		fprintf(stderr, ": %s", extack);
 	putc('\n', stderr);
 }
 
@@ -186,4 +190,74 @@ int option_error(const char *cmd, int c, char *argv[])
 	else
 		fprintf(stderr, "procterm: %s: unknown option '%s'\n", cmd, opt);
 	return -PT_EUSAGE;
+}
+
+int usage_hint(const char *cmd, int ret)
+{
+	if (cmd)
+		fprintf(stderr, "Try 'procterm %s --help'.\n", cmd);
+	else
+		fputs("Try 'procterm --help'.\n", stderr);
+	return ret;
+}
+
+uint32_t pid_max_now(void)
+{
+	static uint32_t max;
+	char buf[32];
+	uint64_t v;
+	FILE *f;
+
+	if (max)
+		return max;
+	max = PID_LIMIT;
+	f = fopen("/proc/sys/kernel/pid_max", "re");
+	if (!f)
+		return max;
+	if (fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		/* PIDs stay below pid_max. */
+		if (!parse_uint(buf, 10, PID_LIMIT, &v) && v > 1)
+			max = v - 1;
+	}
+	fclose(f);
+	return max;
+}
+
+void report_bad_target(const char *cmd, const char *arg, int err,
+		       const char *expected)
+{
+	const char *at = strchr(arg, '@');
+	uint32_t pid;
+
+	if (err == -ERANGE && arg[0] == '0' && (arg[1] == 'x' || arg[1] == 'X')) {
+		fprintf(stderr, "procterm: %s: address '%s' out of range "
+			"(1 to 0xffffffffffffffff)\n", cmd, arg);
+	} else if (err == -ERANGE) {
+		char pidpart[32];
+
+		snprintf(pidpart, sizeof(pidpart), "%.*s",
+			 at ? (int)(at - arg) : (int)strlen(arg), arg);
+		if (!at || parse_pid(pidpart, &pid))
+			fprintf(stderr, "procterm: %s: PID '%s' out of range "
+				"(1 to %" PRIu32 ")\n", cmd, pidpart, pid_max_now());
+		else
+			fprintf(stderr, "procterm: %s: start time in '%s' out of "
+				"range\n", cmd, arg);
+	} else {
+		fprintf(stderr, "procterm: %s: invalid target '%s' (expected %s)\n",
+			cmd, arg, expected);
+	}
+}
+
+int check_pid_range(const char *cmd, const char *arg, uint32_t pid)
+{
+	char buf[32];
+
+	if (pid <= pid_max_now())
+		return 0;
+	snprintf(buf, sizeof(buf), "%" PRIu32, pid);
+	fprintf(stderr, "procterm: %s: PID '%s' out of range (1 to %" PRIu32 ")\n",
+		cmd, strchr(arg, '@') ? buf : arg, pid_max_now());
+	return -ERANGE;
 }

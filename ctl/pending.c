@@ -217,9 +217,11 @@ static void put_json(const struct pending_list *list, bool have_now,
 			fputs("null", stdout);
 		fputs(", \"flags\": ", stdout);
 		put_json_flags(e->flags);
-		printf(", \"armed_ns\": %" PRIu64 ", \"age_ns\": ", e->armed_ns);
+		/* Nanoseconds as strings: CLOCK_BOOTTIME passes 2^53 ns
+		 * (what a JSON double holds exactly) after 104 days. */
+		printf(", \"armed_ns\": \"%" PRIu64 "\", \"age_ns\": ", e->armed_ns);
 		if (have_now)
-			printf("%" PRIu64, age_ns(now, e->armed_ns));
+			printf("\"%" PRIu64 "\"", age_ns(now, e->armed_ns));
 		else
 			fputs("null", stdout);
 		printf(", \"requester_uid\": %" PRIu32 "}", e->requester_uid);
@@ -244,8 +246,7 @@ int pending_main(int argc, char *argv[])
 			if (fmt != FMT_PRETTY) {
 				fputs("procterm: pending: --json and --tsv exclude each other\n",
 				      stderr);
-				usage(stderr);
-				return -PT_EUSAGE;
+				return usage_hint("pending", -PT_EUSAGE);
 			}
 			fmt = c == OPT_JSON ? FMT_JSON : FMT_TSV;
 			break;
@@ -253,16 +254,13 @@ int pending_main(int argc, char *argv[])
 			usage(stdout);
 			return 0;
 		default:
-			ret = option_error("pending", c, argv);
-			usage(stderr);
-			return ret;
+			return usage_hint("pending", option_error("pending", c, argv));
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "procterm: pending: unexpected argument '%s'\n",
 			argv[optind]);
-		usage(stderr);
-		return -PT_EUSAGE;
+		return usage_hint("pending", -PT_EUSAGE);
 	}
 
 	ret = ipc_open(&ipc, opt_debug);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ipc.h"
+#include "output.h"
 #include "subcommands.h"
 
 #ifndef PROCTERM_VERSION
@@ -29,6 +30,7 @@ static const struct {
 	{ "list",	list_main,	"show processes with their handles and addresses" },
 	{ "pending",	pending_main,	"show armed deferred requests" },
 	{ "cancel",	cancel_main,	"disarm deferred requests" },
+	{ "why",	why_main,	"say why a process is not dead (yet)" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -113,8 +115,7 @@ static int help(int argc, char *argv[])
 	if (i < 0) {
 		fprintf(stderr, "procterm: help: unknown command '%s'\n",
 			argv[1]);
-		usage(stderr);
-		return -PT_EUSAGE;
+		return usage_hint(NULL, -PT_EUSAGE);
 	}
 	args[0] = argv[1];
 	return subcommands[i].handler(2, args);
@@ -164,12 +165,13 @@ int main(int argc, char *argv[])
 		} else {
 			fprintf(stderr, "procterm: unknown option '%s'\n",
 				argv[0]);
-			usage(stderr);
+			usage_hint(NULL, 0);
 			return 1;
 		}
 	}
 	if (!argc) {
-		usage(stderr);
+		fputs("procterm: no command given\n", stderr);
+		usage_hint(NULL, 0);
 		return 1;
 	}
 	if (!strcmp(argv[0], "help"))
@@ -181,7 +183,7 @@ int main(int argc, char *argv[])
 	i = find_subcommand(argv[0]);
 	if (i < 0) {
 		fprintf(stderr, "procterm: unknown command '%s'\n", argv[0]);
-		usage(stderr);
+		usage_hint(NULL, 0);
 		return 1;
 	}
 	return finish(exit_code(subcommands[i].handler(argc, argv)));

@@ -368,6 +368,22 @@ static void test_command_line(const char *procterm)
 		{ ARGS("cancel", "0"), 1, NULL },
 		{ ARGS("cancel", "x"), 1, "invalid request ID 'x'" },
 		{ ARGS("cancel", "18446744073709551616"), 1, NULL },
+		/* One line of error, then where to read more. */
+		{ ARGS("bogus"), 1, "Try 'procterm --help'." },
+		{ ARGS("kill", "--frobnicate", "1"), 1, "Try 'procterm kill --help'." },
+		{ ARGS("kill", "0"), 1, "PID '0' out of range (1 to " },
+		{ ARGS("kill", "4194305"), 1, "PID '4194305' out of range" },
+		{ ARGS("kill", "0x0"), 1, "address '0x0' out of range" },
+		{ ARGS("kill", "--json", "--tsv", "1"), 1, "exclude each other" },
+		{ ARGS("kill", "--dry-run", "--wait", "1"), 1, "--dry-run takes only" },
+		{ ARGS("list", "0"), 1, "PID '0' out of range" },
+		{ ARGS("help", "why"), 0, "--json" },
+		{ ARGS("why", "--help"), 0, NULL },
+		{ ARGS("why"), 1, "no PID given" },
+		{ ARGS("why", "abc"), 1, "invalid target 'abc'" },
+		{ ARGS("why", "0x10"), 1, NULL },
+		{ ARGS("why", "0"), 1, "out of range" },
+		{ ARGS("why", "--bogus"), 1, "Try 'procterm why --help'." },
 	};
 	size_t i, j;
 	int status;

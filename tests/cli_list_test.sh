@@ -110,6 +110,17 @@ check "list --tree --tsv: PID 1 has depth 0" [ "$(tsv_row 1 | cut -f9)" = 0 ]
 run list --tree --json
 check "list --tree --json: valid, with depth, children after the root" json_check \
 	"(lambda i: [(e['pid'], e['depth']) for e in d[i + 1:i + 3]] == [($k1, d[i]['depth'] + 1), ($k2, d[i]['depth'] + 1)])([e['pid'] for e in d].index($root))"
+# A subtree: what kill --tree would take, depths from its root.
+run list --tree "$root"
+check "list --tree ROOT: exit 0, a header and the 3 members (exit $rc)" out_lines 4
+check "list --tree ROOT: the root, then its children, indented" \
+	[ "$(printf '%s\n' "$out" | sed 1d | awk '{ print $1, $(NF - 1) }' | tr '\n' ' ')" = "$root 0 $k1 \\_ $k2 \\_ " ]
+run list --tree --tsv "$k1" "$root"
+check "list --tree --tsv CHILD ROOT: each subtree once, depths from its root" \
+	[ "$(printf '%s\n' "$out" | cut -f1,9 | tr '\t\n' ': ')" = "$k1:0 $root:0 $k2:1 " ]
+run list --tree --json "$root" "$(unused_pid)"
+check "list --tree --json ROOT UNUSED: exit 2, still the subtree" json_check \
+	"[(e['pid'], e['depth']) for e in d] == [($root, 0), ($k1, 1), ($k2, 1)]"
 "$PROCTERM" kill --tree "$root" >/dev/null
 reap "$root"
 
@@ -155,8 +166,54 @@ check "list PID UNUSED: the message names UNUSED" err_has "^procterm: list $nopi
 expect_rc "list abc: exit 1" 1 list abc
 check "list abc: the message names it" err_has "invalid PID 'abc'"
 expect_rc "list 0: exit 1" 1 list 0
+check "list 0: out of range" err_has "^procterm: list: PID '0' out of range"
 expect_rc "list --json --tsv: exit 1" 1 list --json --tsv
 expect_rc "list --bogus: exit 1" 1 list --bogus
+
+# ---- bash completion: names with PIDs, never PID 1 or kernel threads
+# complete WORDS...: COMPREPLY for the last word, as bash would ask.
+complete_words() {
+	COMP_WORDS=("$@")
+	COMP_CWORD=$(($# - 1))
+	COMPREPLY=()
+	_procterm_completion "$PROCTERM" "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+	printf '%s\n' "${COMPREPLY[@]}" | diag
+}
+complete() { :; }
+. "$here/../ctl/completion/procterm.bash-completion"
+unset -f complete
+spawn
+cp=$last
+wait_comm "$cp" sleep
+complete_words procterm kill ""
+all=" ${COMPREPLY[*]} "
+checkx "completion: kill offers our sleep, with its name" '[[ "$all" == *" $cp (sleep) "* ]]'
+checkx "completion: never PID 1 or 2" '! [[ "$all" == *" 1 ("* || "$all" == *" 2 ("* ]]'
+kthreads=$(awk '$4 == 2 { print $1 }' /proc/[0-9]*/stat 2>/dev/null | head -n 20)
+bad=
+for k in $kthreads; do
+	[[ "$all" == *" $k ("* ]] && bad="$bad $k"
+done
+checkx "completion: no kernel thread (children of PID 2) offered ($bad)" \
+	'[ -n "$kthreads" ] && [ -z "$bad" ]'
+complete_words procterm kill "$cp"
+check "completion: a unique PID completes bare" [ "${COMPREPLY[*]}" = "$cp" ]
+complete_words procterm kill "$cp@"
+check "completion: PID@ completes to its handle" [ "${COMPREPLY[*]}" = "$cp@$(start_of "$cp")" ]
+# Only a process may rename itself.
+spawn bash -c 'printf pt-cmpl-x >/proc/$$/comm; sleep 1000 & wait'
+named=$last
+wait_comm "$named" pt-cmpl-x
+complete_words procterm why pt-cmpl
+check "completion: why NAME-PREFIX completes to the PID" [ "${COMPREPLY[*]}" = "$named" ]
+"$PROCTERM" kill --tree "$named" >/dev/null
+reap "$named"
+complete_words procterm kill --dr
+check "completion: kill --dr -> --dry-run" [ "${COMPREPLY[*]}" = --dry-run ]
+complete_words procterm w
+check "completion: the why command" [ "${COMPREPLY[*]}" = why ]
+kill -KILL "$cp"
+reap "$cp"
 
 # ---- nobody sees no addresses, but every process
 if ! cli_nobody_ready; then

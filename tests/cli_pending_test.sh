@@ -55,7 +55,7 @@ else
 	run_nobody kill --deferred "$qb"
 	check "max_deferred=1: nobody's second: exit 9 (got $rc)" [ "$rc" = 9 ]
 	check "... the message names the target and the limit" \
-		err_has "^procterm: kill $qb: a per-user limit was reached \(kernel: .*max_deferred"
+		err_has "^procterm: kill $qb: a per-user limit was reached: per-user limit max_deferred"
 	run_nobody kill --tsv --deferred "$qb"
 	check "... --tsv: result edquot (got '$(cut -f4 <<<"$out")')" [ "$(cut -f4 <<<"$out")" = edquot ]
 	run_nobody pending --tsv
@@ -135,7 +135,7 @@ check "pending --json: exit 0 (got $rc)" [ "$rc" = 0 ]
 check "pending --json: valid, every key" json_check \
 	'isinstance(d, list) and all(set(e) == {"id", "pid", "start_time", "handle", "status", "flags", "armed_ns", "age_ns", "requester_uid"} for e in d)'
 check "pending --json: request $id" json_check \
-	"[(e['pid'], e['start_time'], e['handle'], e['status'], e['flags'], e['requester_uid'], e['armed_ns'] == $armed, 0 <= e['age_ns'] < 600e9) for e in d if e['id'] == $id] == [($p, $start, '$p@$start', None, ['deferred'], 0, True, True)]"
+	"[(e['pid'], e['start_time'], e['handle'], e['status'], e['flags'], e['requester_uid'], e['armed_ns'] == '$armed', 0 <= int(e['age_ns']) < 600e9) for e in d if e['id'] == $id] == [($p, $start, '$p@$start', None, ['deferred'], 0, True, True)]"
 check "pending --json: request $qid, status 3" json_check \
 	"[e['status'] for e in d if e['id'] == $qid] == [3]"
 

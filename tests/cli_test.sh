@@ -60,6 +60,25 @@ run kill --status 0xC0000005 "$victim"
 check "kill --status 0xC0000005 without --full-status: exit 1 (got $rc)" [ "$rc" = 1 ]
 check "... says the parent would see 5" err_has "parent would see 5 "
 expect_rc "kill --full-status without --status: exit 1" 1 kill --full-status "$victim"
+# Usage errors: one line, then a pointer to --help; never the whole usage.
+run kill --bogus "$victim"
+check "kill --bogus: exit 1, one line and 'Try ... --help' (exit $rc)" \
+	[ "$rc:$err" = "1:procterm: kill: unknown option '--bogus'
+Try 'procterm kill --help'." ]
+run frobnicate
+check "unknown command: one line and 'Try procterm --help'" \
+	[ "$err" = "procterm: unknown command 'frobnicate'
+Try 'procterm --help'." ]
+# Out of range is said so, with the range.
+pidmax=$(cat /proc/sys/kernel/pid_max)
+for bad in 0 "$pidmax" 99999999999999999999; do
+	run kill "$bad"
+	check "kill $bad: exit 1, 'out of range (1 to $((pidmax - 1)))' (exit $rc)" \
+		[ "$rc:$(printf '%s\n' "$err" | head -n1)" = "1:procterm: kill: PID '$bad' out of range (1 to $((pidmax - 1)))" ]
+done
+expect_rc "kill --json --tsv: exit 1" 1 kill --json --tsv "$victim"
+expect_rc "kill --dry-run --wait: exit 1" 1 kill --dry-run --wait "$victim"
+expect_rc "kill --dry-run --status 3: exit 1" 1 kill --dry-run --status 3 "$victim"
 check "after every refused command line, A still lives" alive "$other"
 check "after every refused command line, B still lives" alive "$victim"
 
@@ -292,6 +311,51 @@ check "kill --tree --tsv PID@START: pid, ok, count 3" \
 reap "$root"
 checkx "kill --tree PID@START: both children are dead ($k1 $k2)" 'gone "$k1" && gone "$k2"'
 
+# ---- --dry-run: what would be killed, nothing killed
+spawn_tree
+root=$last
+read -r k1 k2 <<<"$kids"
+run kill --tree --dry-run "$root"
+check "kill --tree --dry-run: exit 0 (got $rc)" [ "$rc" = 0 ]
+check "kill --tree --dry-run: a header and the 3 members" out_lines 4
+check "... the root, then its children, indented" \
+	[ "$(printf '%s\n' "$out" | sed 1d | awk '{ print $1, $(NF - 1) }' | tr '\n' ' ')" = "$root 0 $k1 \\_ $k2 \\_ " ]
+run kill --tree --dry-run --tsv "$root"
+check "kill --tree --dry-run --tsv: list's 9 fields, depths 0 1 1" \
+	[ "$(printf '%s\n' "$out" | cut -f1,9 | tr '\t\n' ': ')" = "$root:0 $k1:1 $k2:1 " ]
+run kill --tree --dry-run --json "$root@$(start_of "$root")"
+check "kill --tree --dry-run --json PID@START: the 3 members" json_check \
+	"[(e['pid'], e['depth']) for e in d] == [($root, 0), ($k1, 1), ($k2, 1)]"
+checkx "after the dry runs, all 3 live" 'alive "$root" && alive "$k1" && alive "$k2"'
+run kill --dry-run "$k1"
+checkx "kill --dry-run CHILD (no --tree): just that one (exit $rc)" \
+	'[ "$rc" = 0 ] && out_lines 2 && out_has "^ *$k1 +$root "'
+run kill --dry-run 1
+check "kill --dry-run 1: exit 3, refused as the kill would be (got $rc)" [ "$rc" = 3 ]
+run kill --tree --dry-run "$(unused_pid)"
+check "kill --tree --dry-run UNUSED: exit 2 (got $rc)" [ "$rc" = 2 ]
+"$PROCTERM" kill --tree "$root" >/dev/null
+reap "$root"
+
+# ---- --json: one object per target
+spawn
+a=$last
+nopid=$(unused_pid)
+run kill --json --status 7 "$a" "$nopid" 1 "$a@$(start_of "$a")" --wait
+check "kill --json A UNUSED 1 A@START: exit 2 (got $rc)" [ "$rc" = 2 ]
+check "... an array of 4 objects with every key" json_check \
+	'len(d) == 4 and all(set(e) == {"target", "pid", "start_time", "result", "error", "message", "count", "exit_status", "wait_status", "request_id", "same_as"} for e in d)'
+check "... A: ok, exit_status 7, wait_status 1792, count 1" json_check \
+	"(d[0]['target'], d[0]['pid'], d[0]['result'], d[0]['error'], d[0]['exit_status'], d[0]['wait_status'], d[0]['count']) == ('$a', $a, 'ok', None, 7, 1792, 1)"
+check "... UNUSED: esrch, 'no such process'" json_check \
+	"(d[1]['pid'], d[1]['result'], d[1]['error']) == ($nopid, 'esrch', 'no such process')"
+check "... 1: eperm, the kernel's message without a 'procterm: ' prefix" json_check \
+	"d[2]['result'] == 'eperm' and d[2]['message'] and not d[2]['message'].startswith('procterm')"
+check "... A@START: ok, same_as A" json_check "(d[3]['result'], d[3]['same_as']) == ('ok', '$a')"
+check "... nothing on stderr" [ -z "$err" ]
+reap "$a"
+check "kill --json --status 7: the parent sees 7 (got $status)" [ "$status" = 7 ]
+
 # ---- 2: no such process
 nopid=$(unused_pid)
 expect_rc "unused PID: exit 2" 2 kill "$nopid"
@@ -305,6 +369,8 @@ expect_rc "reaped child's PID: exit 2" 2 kill "$gone"
 # ---- 3: access denied
 expect_rc "PID 1: exit 3" 3 kill 1
 check "PID 1: the message names it" err_has "^procterm: kill 1: access denied"
+check "PID 1: one line, the kernel's reason without a second 'procterm:'" \
+	[ "$err" = "procterm: kill 1: access denied: PID 1 is never terminated" ]
 check "PID 1 is still alive" alive 1
 expect_rc "PID 1 --tree: exit 3" 3 kill --tree 1
 if ! cli_nobody_ready; then

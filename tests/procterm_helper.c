@@ -8,6 +8,18 @@
  *   procterm_helper zombie      fork a child that exits at once, print its
  *                               PID once it is a zombie, never reap it, and
  *                               block until killed
+ *   procterm_helper vfork       vfork() a child that prints its PID and
+ *                               stops itself: the parent waits in vfork()
+ *   procterm_helper traced      fork a child that asks to be traced and
+ *                               stops; print its PID once it is in the
+ *                               ptrace stop; block until killed
+ *   procterm_helper fuse DIR    mount a FUSE file system on DIR and serve
+ *                               it; fork a child A that forks B, and A and
+ *                               B look up DIR/a and DIR/b; never answer
+ *                               those lookups; print "A B" once both were
+ *                               read. Killed, A and B then stay in
+ *                               uninterruptible sleep until this process
+ *                               dies (which aborts the connection).
  *
  * The printed line is the readiness handshake: read it from a pipe or FIFO.
  */
@@ -18,7 +30,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <linux/fuse.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,8 +56,105 @@ static void *thread_main(void *p)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: procterm_helper threads N | zombie\n");
+	fprintf(stderr, "usage: procterm_helper threads N | zombie | vfork | traced | fuse DIR\n");
 	return 1;
+}
+
+static void reply(int fd, uint64_t unique, int error, const void *arg,
+		  size_t len)
+{
+	char buf[sizeof(struct fuse_out_header) + 256];
+	struct fuse_out_header *h = (void *)buf;
+
+	h->len = sizeof(*h) + len;
+	h->error = error;
+	h->unique = unique;
+	memcpy(buf + sizeof(*h), arg, len);
+	if (write(fd, buf, h->len) < 0)
+		perror("fuse reply");
+}
+
+/* The smallest FUSE server that gets a lookup stuck: INIT is answered,
+ * LOOKUP never, INTERRUPT and FORGET need no answer, the rest is ENOSYS. */
+static int fuse_main(const char *dir)
+{
+	static char buf[1 << 20];
+	struct fuse_in_header *in = (void *)buf;
+	char opts[128];
+	pid_t child = 0, other = 0;
+	int fd, lookups = 0;
+	ssize_t n;
+
+	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		perror("/dev/fuse");
+		return 1;
+	}
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0", fd);
+	if (mount("procterm_helper", dir, "fuse", MS_NOSUID | MS_NODEV, opts)) {
+		perror("mount fuse");
+		return 1;
+	}
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < (ssize_t)sizeof(*in)) {
+			perror("fuse read");
+			return 1;
+		}
+		switch (in->opcode) {
+		case FUSE_INIT: {
+			struct fuse_init_in *ii = (void *)(in + 1);
+			struct fuse_init_out io = {
+				.major = FUSE_KERNEL_VERSION,
+				.minor = 31,
+				.max_readahead = ii->max_readahead,
+				.max_write = 4096,
+				.max_background = 16,
+				.congestion_threshold = 12,
+				/* Or the second lookup waits for the
+				 * first in fuse_lock_inode(). */
+				.flags = ii->flags & FUSE_PARALLEL_DIROPS,
+			};
+			char path[4096];
+			struct stat st;
+
+			reply(fd, in->unique, 0, &io, sizeof(io));
+			child = fork();
+			if (child < 0) {
+				perror("fork");
+				return 1;
+			}
+			if (!child) {
+				pid_t b;
+
+				close(fd);
+				b = fork();
+				snprintf(path, sizeof(path), "%s/%s", dir,
+					 b ? "a" : "b");
+				stat(path, &st);
+				_exit(0);
+			}
+			break;
+		}
+		case FUSE_LOOKUP:
+			if ((pid_t)in->pid != child)
+				other = in->pid;
+			if (++lookups == 2) {
+				printf("%d %d\n", (int)child, (int)other);
+				fflush(stdout);
+			}
+			break;
+		case FUSE_INTERRUPT:
+		case FUSE_FORGET:
+		case FUSE_BATCH_FORGET:
+			break;
+		default:
+			reply(fd, in->unique, -ENOSYS, NULL, 0);
+			break;
+		}
+	}
 }
 
 int main(int argc, char **argv)
@@ -79,6 +193,47 @@ int main(int argc, char **argv)
 		}
 		printf("%d\n", (int)pid);
 		fflush(stdout);
+	} else if (argc == 2 && !strcmp(argv[1], "vfork")) {
+		pid_t pid = vfork();
+
+		if (pid < 0) {
+			perror("vfork");
+			return 1;
+		}
+		if (pid == 0) {
+			char line[32];
+			int len = snprintf(line, sizeof(line), "%d\n",
+					   (int)syscall(SYS_getpid));
+
+			/* Only async-signal-safe calls in a vfork child. */
+			if (write(1, line, len) < 0)
+				_exit(1);
+			syscall(SYS_kill, syscall(SYS_getpid), SIGSTOP);
+			_exit(0);
+		}
+	} else if (argc == 2 && !strcmp(argv[1], "traced")) {
+		pid_t pid = fork();
+		int st;
+
+		if (pid < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (ptrace(PTRACE_TRACEME, 0, NULL, NULL))
+				_exit(1);
+			raise(SIGSTOP);
+			_exit(0);
+		}
+		if (waitpid(pid, &st, WUNTRACED) != pid || !WIFSTOPPED(st)) {
+			fprintf(stderr, "traced child did not stop\n");
+			return 1;
+		}
+		printf("%d\n", (int)pid);
+		fflush(stdout);
+	} else if (argc == 3 && !strcmp(argv[1], "fuse")) {
+		return fuse_main(argv[2]);
 	} else {
 		return usage();
 	}

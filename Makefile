@@ -4,6 +4,7 @@
 #
 #   make                 module for KERNELRELEASE (default: the running kernel) + CLI
 #   make module|ctl|tests
+#   make example         tests/example/procterm_example.ko, a user of the in-kernel API
 #   make install         module (modules_install + depmod) and CLI, man page, completion
 #   make check           build and run every test in QEMU on each of KERNELS
 #   make check-debug     the same on the debug kernels (DEBUG_KERNELS), built once
@@ -77,6 +78,18 @@ module:
 	@cmp -s $(MOD_SRC)/procterm.ko $(BUILD_DIR)/procterm.ko || \
 		cp $(MOD_SRC)/procterm.ko $(BUILD_DIR)/procterm.ko
 	@echo "  MODULE  build/$(KVER)/procterm.ko"
+
+# The in-kernel API's example module (tests/example/), against this
+# build's Module.symvers, for the guest's kapi test.
+EXAMPLE_SRC := $(BUILD_DIR)/example
+
+example: module
+	@$(CURDIR)/tests/qemu/sync-src.sh $(CURDIR)/tests/example $(EXAMPLE_SRC) .
+	$(MAKE) -C $(KDIR) M=$(EXAMPLE_SRC) PROCTERM_INC=$(CURDIR)/include \
+		KBUILD_EXTRA_SYMBOLS=$(MOD_SRC)/Module.symvers modules
+	@cmp -s $(EXAMPLE_SRC)/procterm_example.ko $(BUILD_DIR)/procterm_example.ko || \
+		cp $(EXAMPLE_SRC)/procterm_example.ko $(BUILD_DIR)/procterm_example.ko
+	@echo "  MODULE  build/$(KVER)/procterm_example.ko"
 
 ctl:
 	$(MAKE) -C ctl
@@ -153,5 +166,5 @@ clean:
 	@if [ -f ctl/Makefile ]; then $(MAKE) -C ctl clean; fi
 	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
 
-.PHONY: all module ctl linux-source tests install style sparse deps check check-debug \
+.PHONY: all module example ctl linux-source tests install style sparse deps check check-debug \
 	check-debug-ci check-build meta demo vm bench clean

@@ -151,7 +151,7 @@ build_for_kernel() {
 	debian)
 		kver=$(flavour_kver "$flavour") || { host_fail "$flavour: cannot resolve the kernel release"; return 1; }
 		kdir=$("$here/headers.sh" "$kver") || { host_fail "$flavour ($kver): cannot get the kernel headers"; return 1; }
-		"$MAKE" -C "$repo" "${jobs[@]}" module KERNELRELEASE="$kver" KDIR="$kdir" "${w[@]}" ||
+		"$MAKE" -C "$repo" "${jobs[@]}" module example KERNELRELEASE="$kver" KDIR="$kdir" "${w[@]}" ||
 			{ host_fail "$flavour ($kver): module build failed"; return 1; }
 		;;
 	sid)
@@ -160,7 +160,7 @@ build_for_kernel() {
 		chroot=$("$here/sid-chroot.sh" "$kver") || { host_fail "$flavour ($kver): cannot make the sid chroot"; return 1; }
 		# In the chroot: sid's gcc and kbuild. The environment is
 		# emptied there, so pass the job count explicitly.
-		"$here/sid-chroot.sh" --run "$chroot" make -C "$repo" -j"$(nproc)" module \
+		"$here/sid-chroot.sh" --run "$chroot" make -C "$repo" -j"$(nproc)" module example \
 			KERNELRELEASE="$kver" KDIR="/usr/src/linux-headers-$kver" "${w[@]}" ||
 			{ host_fail "$flavour ($kver): module build failed (in the sid chroot)"; return 1; }
 		;;
@@ -168,7 +168,7 @@ build_for_kernel() {
 		kdir=$("$here/debug-kernel.sh" "$flavour") || { host_fail "$flavour: cannot build the debug kernel"; return 1; }
 		kver=$(cat "$kdir/.kernelrelease")
 		echo "$flavour: $kver in $kdir (built in $(cat "$kdir/.build-secs") s)"
-		"$MAKE" -C "$repo" "${jobs[@]}" module KERNELRELEASE="$kver" KDIR="$kdir" "${w[@]}" ||
+		"$MAKE" -C "$repo" "${jobs[@]}" module example KERNELRELEASE="$kver" KDIR="$kdir" "${w[@]}" ||
 			{ host_fail "$flavour ($kver): module build failed"; return 1; }
 		root=""
 		image=$kdir/arch/x86/boot/bzImage

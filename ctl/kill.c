@@ -13,6 +13,7 @@
 #include "ipc.h"
 #include "output.h"
 #include "parse.h"
+#include "reap.h"
 #include "subcommands.h"
 
 enum {
@@ -22,6 +23,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_DEFERRED,
 	OPT_TREE,
+	OPT_REAP,
 	OPT_TSV,
 };
 
@@ -32,6 +34,7 @@ static const struct option options[] = {
 	{ "timeout",	 required_argument,	NULL, OPT_TIMEOUT },
 	{ "deferred",	 no_argument,		NULL, OPT_DEFERRED },
 	{ "tree",	 no_argument,		NULL, OPT_TREE },
+	{ "reap",	 no_argument,		NULL, OPT_REAP },
 	{ "tsv",	 no_argument,		NULL, OPT_TSV },
 	{ "help",	 no_argument,		NULL, 'h' },
 	{ NULL,		 0,			NULL, 0 },
@@ -41,6 +44,7 @@ static const struct option options[] = {
 struct kill_opts {
 	bool tsv;
 	bool full_status;
+	bool reap;			/* --reap */
 	const char *status_arg;		/* --status as given */
 	const char *timeout_arg;	/* --timeout as given */
 	const char *after_wait;		/* the word that followed --wait */
@@ -49,7 +53,7 @@ struct kill_opts {
 static void usage(FILE *f)
 {
 	fputs("Usage: procterm kill [--status N [--full-status]] [--wait | --timeout DURATION]\n"
-	      "                     [--deferred] [--tree] [--tsv] TARGET...\n"
+	      "                     [--deferred] [--tree] [--reap] [--tsv] TARGET...\n"
 	      "\n"
 	      "Terminate each TARGET, one of:\n"
 	      "  PID           a process ID\n"
@@ -69,6 +73,8 @@ static void usage(FILE *f)
 	      "                ms, s, m or h (500ms, 5s, 2m); exit 6 when it runs out\n"
 	      "  --deferred    terminate when the process next runs in user mode\n"
 	      "  --tree        terminate the process and all its descendants\n"
+	      "  --reap        release the process's memory at once (process_mrelease);\n"
+	      "                not with --wait, --timeout, --deferred or --tree\n"
 	      "  --tsv         tab-separated output for scripts (see procterm(8))\n"
 	      "\n"
 	      EXIT_STATUS_HELP, f);
@@ -238,6 +244,9 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 		case OPT_TREE:
 			req->flags |= PROCTERM_F_TREE;
 			break;
+		case OPT_REAP:
+			o->reap = true;
+			break;
 		case OPT_TSV:
 			o->tsv = true;
 			break;
@@ -253,6 +262,12 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 	}
 	if (optind == argc) {
 		fputs("procterm: kill: no target given\n", stderr);
+		return -PT_EUSAGE;
+	}
+	if (o->reap && (req->flags & (PROCTERM_F_WAIT | PROCTERM_F_DEFERRED |
+				      PROCTERM_F_TREE))) {
+		fputs("procterm: kill: --reap releases one process's memory as it is killed: "
+		      "not with --wait, --timeout, --deferred or --tree\n", stderr);
 		return -PT_EUSAGE;
 	}
 	if (o->full_status && !req->has_status) {
@@ -404,9 +419,17 @@ int kill_main(int argc, char *argv[])
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
+		struct kill_request sent = reqs[i];
+		struct reap reap = { .pidfd = -1 };
+
 		if (dup[i])
 			continue;
-		ret = ipc_kill(ipc, &reqs[i], &replies[i]);
+		if (o.reap)
+			reap_prepare(&sent, &reap);
+		ret = ipc_kill(ipc, &sent, &replies[i]);
+		if (!ret && o.reap)
+			reap_release(&reap, argv[i], &replies[i]);
+		reap_close(&reap);
 		rets[i] = ret;
 		j = same_as_earlier(reqs, rets, replies, i);
 		if (j >= 0) {

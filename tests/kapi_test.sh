@@ -26,17 +26,17 @@ cli_cleanup_hook() {
 }
 
 # api ARGS: write ARGS to the example's kill file; exit code in $rc (0, or
-# the errno's name from the shell's message), the example's report in $last.
+# the errno's name from the shell's message), the example's report in $rep.
 api() {
 	local msg
 	msg=$( (echo "$*" >"$dbg/kill") 2>&1)
 	rc=$?
 	[ "$rc" = 0 ] || rc=$(printf '%s' "$msg" | sed -n 's/.*: \([^:]*\)$/\1/p')
-	last=$(cat "$dbg/last" 2>/dev/null)
-	printf '%s\n' "\$ echo '$*' > kill -> ${rc}" "$last" | diag
+	rep=$(cat "$dbg/last" 2>/dev/null)
+	printf '%s\n' "\$ echo '$*' > kill -> ${rc}" "$rep" | diag
 }
 
-last_has() { printf '%s\n' "$last" | grep -Eq -- "$1"; }
+rep_has() { printf '%s\n' "$rep" | grep -Eq -- "$1"; }
 
 cli_start
 
@@ -68,7 +68,7 @@ checkx "rmmod procterm is refused while the example uses it" \
 # ---- immediate, with an exit status
 spawn
 api "$last status=7"
-checkx "kill with status 7: accepted" '[ "$rc" = 0 ] && last_has "^ret=0 count=1 "'
+checkx "kill with status 7: accepted" '[ "$rc" = 0 ] && rep_has "^ret=0 count=1 "'
 reap "$last"
 checkx "the parent's wait sees exit status 7" '[ "$status" = 7 ]'
 
@@ -87,10 +87,10 @@ checkx "the parent sees SIGKILL (137)" '[ "$status" = 137 ]'
 
 # ---- the netlink family's refusals
 api "1"
-checkx "PID 1: EPERM" '[ "$rc" = "Operation not permitted" ] && last_has "PID 1"'
+checkx "PID 1: EPERM" '[ "$rc" = "Operation not permitted" ] && rep_has "PID 1"'
 kt=$(pgrep -x kthreadd | head -n1)
 api "${kt:-2}"
-checkx "a kernel thread: ENOTTY" '[ "$rc" = "Inappropriate ioctl for device" ] && last_has "kernel thread"'
+checkx "a kernel thread: ENOTTY" '[ "$rc" = "Inappropriate ioctl for device" ] && rep_has "kernel thread"'
 spawn "$helper" threads 2
 tid=
 for _ in $(seq 200); do
@@ -99,7 +99,7 @@ for _ in $(seq 200); do
 	sleep 0.05
 done
 api "${tid:-0}"
-checkx "a thread ID: ENOTTY" '[ -n "$tid" ] && [ "$rc" = "Inappropriate ioctl for device" ] && last_has "thread"'
+checkx "a thread ID: ENOTTY" '[ -n "$tid" ] && [ "$rc" = "Inappropriate ioctl for device" ] && rep_has "thread"'
 api "$last status=0x1ff"
 reap "$last"
 checkx "a status above 255: the parent sees its low byte" '[ "$status" = 255 ]'
@@ -115,7 +115,7 @@ reap "$last"
 spawn_tree
 root=$last
 api "$root tree status=4"
-checkx "tree: three processes terminated" '[ "$rc" = 0 ] && last_has "count=3 "'
+checkx "tree: three processes terminated" '[ "$rc" = 0 ] && rep_has "count=3 "'
 reap "$root"
 checkx "tree: the root's parent sees status 4" '[ "$status" = 4 ]'
 survivors=0
@@ -126,7 +126,7 @@ checkx "tree: no survivor" '[ "$survivors" = 0 ] && [ -n "$kids" ]'
 spawn_stopped
 p=$last
 api "$p deferred status=5"
-checkx "deferred: armed with an id" '[ "$rc" = 0 ] && last_has "id=[1-9]"'
+checkx "deferred: armed with an id" '[ "$rc" = 0 ] && rep_has "id=[1-9]"'
 sleep 0.5
 checkx "deferred: the stopped target is still stopped" '[ "$(state "$p")" = T ]'
 kill -CONT "$p"
@@ -137,14 +137,14 @@ checkx "deferred: it dies when it runs, its parent sees status 5" '[ "$status" =
 spawn
 p=$last
 api "$p status=6 wait=$((10000 * ${PROCTERM_TIMEOUT_SCALE:-1}))"
-checkx "wait: the waiter reports exit status 6 (0x600)" '[ "$rc" = 0 ] && last_has "wait_status=1536 "'
+checkx "wait: the waiter reports exit status 6 (0x600)" '[ "$rc" = 0 ] && rep_has "wait_status=1536 "'
 checkx "wait: the process is dead when the write returns" '! alive "$p"'
 reap "$p"
 checkx "wait: the parent sees status 6" '[ "$status" = 6 ]'
 spawn_stopped
 p=$last
 api "$p deferred wait=300"
-checkx "wait: a deferred kill of a stopped process is not dead in time" '[ "$rc" = 0 ] && last_has "wait_status=-1 "'
+checkx "wait: a deferred kill of a stopped process is not dead in time" '[ "$rc" = 0 ] && rep_has "wait_status=-1 "'
 reap "$p" 1
 checkx "wait: ... and was still alive" '[ "$status" = alive ]'
 

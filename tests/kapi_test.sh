@@ -5,7 +5,7 @@
 # example module tests/example/procterm_example.ko, which the harness builds
 # for each kernel next to procterm.ko: a kill with an exit status, seen by
 # the parent; no permission is checked on the writer's behalf; PID 1, a
-# kernel thread and a thread ID are refused as over netlink; a tree with no
+# kernel thread, a thread ID and a zombie are refused as over netlink; a tree with no
 # survivor; a deferred kill that waits for its stopped target to run; a
 # waiter that reports the wait status. The example holds procterm while it
 # is loaded: procterm cannot be removed under it, and its reference count is
@@ -105,11 +105,18 @@ reap "$last"
 checkx "a status above 255: the parent sees its low byte" '[ "$status" = 255 ]'
 api "$(unused_pid)"
 checkx "no such process: ESRCH" '[ "$rc" = "No such process" ]'
-spawn
-api "$last"
-api "$last status=3"
-checkx "a process already terminating: EALREADY" '[ "$rc" = "Operation already in progress" ]'
-reap "$last"
+"$helper" zombie >"$tmp/zombie" 2>/dev/null &
+zparent=$!
+started+=("$zparent")
+zpid=
+for _ in $(seq 200); do
+	read -r zpid <"$tmp/zombie" 2>/dev/null && [ -n "$zpid" ] && break
+	sleep 0.05
+done
+api "${zpid:-0}"
+checkx "a process that has already exited (a zombie): EALREADY" \
+	'[ -n "$zpid" ] && [ "$rc" = "Operation already in progress" ] && rep_has "already exited"'
+reap "$zparent" 0
 
 # ---- a tree, nothing escaping
 spawn_tree

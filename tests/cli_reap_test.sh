@@ -3,7 +3,8 @@
 #
 # procterm kill --reap: the victim's memory is free when the command
 # returns. The victim holds 256 MiB on CPU 1; while it is killed, a
-# SCHED_FIFO busy loop holds CPU 1 with RT throttling off, so the victim
+# SCHED_FIFO busy loop holds CPU 1 with RT throttling (and 6.12's fair
+# deadline server) off, so the victim
 # cannot run its own exit: what is freed by the time procterm returns was
 # freed by process_mrelease(2) from CPU 0. A plain kill in the same setup
 # frees (almost) nothing meanwhile, which shows the setup tells the two
@@ -18,6 +19,10 @@
 mib=${REAP_TEST_MIB:-256}
 rt=/proc/sys/kernel/sched_rt_runtime_us
 rt_saved=$(cat "$rt")
+# 6.12's deadline server runs starved fair tasks 50 ms a second even when RT
+# throttling is off: off on CPU 1 too, while the loop runs.
+fair=/sys/kernel/debug/sched/fair_server/cpu1/runtime
+fair_saved=$(cat "$fair" 2>/dev/null)
 spinner=
 stop_spinner() {
 	[ -z "$spinner" ] && return
@@ -25,6 +30,7 @@ stop_spinner() {
 	wait "$spinner" 2>/dev/null
 	spinner=
 	echo "$rt_saved" >"$rt"
+	[ -z "$fair_saved" ] || echo "$fair_saved" >"$fair"
 }
 cli_cleanup_hook() { stop_spinner; }
 
@@ -32,6 +38,7 @@ cli_cleanup_hook() { stop_spinner; }
 # 30 s at most (timeout(1) itself runs elsewhere and ends it).
 start_spinner() {
 	echo -1 >"$rt"
+	[ -z "$fair_saved" ] || echo 0 >"$fair"
 	timeout -s KILL 30 taskset -c 1 chrt -f 1 bash -c 'while :; do :; done' \
 		>/dev/null 2>&1 &
 	spinner=$!

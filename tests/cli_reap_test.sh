@@ -34,12 +34,12 @@ stop_spinner() {
 }
 cli_cleanup_hook() { stop_spinner; }
 
-# start_spinner: CPU 1 taken by a SCHED_FIFO loop, RT throttling off, for
-# 30 s at most (timeout(1) itself runs elsewhere and ends it).
+# start_spinner: CPU 1 taken by a SCHED_FIFO loop, RT throttling off; the
+# loop ends itself after 30 s. taskset and chrt exec: $! is the loop.
 start_spinner() {
 	echo -1 >"$rt"
 	[ -z "$fair_saved" ] || echo 0 >"$fair"
-	timeout -s KILL 30 taskset -c 1 chrt -f 1 bash -c 'while :; do :; done' \
+	taskset -c 1 chrt -f 1 bash -c 'end=$((SECONDS + 30)); while [ $SECONDS -lt $end ]; do :; done' \
 		>/dev/null 2>&1 &
 	spinner=$!
 	sleep 0.3

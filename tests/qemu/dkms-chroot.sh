@@ -105,7 +105,7 @@ if ! in_chroot "$dir" sh -c "$install" > "$state/install.log" 2>&1 &&
 	cat "$state/install.log" >&2
 	die "apt install of the packages failed in the chroot"
 fi
-in_chroot "$dir" dkms status procterm > "$state/status" 2>&1 || true
+in_chroot "$dir" dkms status procterm > "$state/status" 2>/dev/null || true
 msg "dkms-chroot: packages installed, DKMS built in $(($(date +%s) - t0)) s:"
 sed 's/^/dkms-chroot:   /' "$state/status" >&2
 printf '%s\n' "$dir"

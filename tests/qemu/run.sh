@@ -249,14 +249,9 @@ prepare_kernel() {
 		echo "PROCTERM_TIMEOUT_SCALE=$([ "$slow" = 1 ] && echo "${PROCTERM_DEBUG_TIMEOUT_SCALE:-4}" || echo 1)"
 		echo "PROCTERM_TESTS=$(shq "${PROCTERM_TESTS:-}")"
 		echo "PROCTERM_TERM=$(shq "${TERM:-linux}")"
-		# tests/packages_test.sh: the chroot with the packages installed,
-		# for the kernels DKMS built for there.
-		if [ "$(flavour_kind "$flavour")" = debian ] && [ -n "$dkms_root" ]; then
-			echo "export PROCTERM_DKMS_ROOT=$(shq "$dkms_root")"
-		else
-			echo "export PROCTERM_DKMS_ROOT=''"
-			echo "export PROCTERM_DKMS_WHY=$(shq "the packages are installed in a Debian 12 chroot, whose DKMS builds for Debian 12's kernels, not for $flavour")"
-		fi
+		# tests/packages_test.sh: the chroot with the packages installed
+		# (DKMS built there for the Debian 12 kernels).
+		echo "export PROCTERM_DKMS_ROOT=$(shq "$dkms_root")"
 		# The benchmark's knobs (docs/benchmarks.md) and the tests' own
 		# (loop scales and budgets: RACE_SCALE, RACE_BUDGET_S,
 		# UNLOAD_CYCLES, UNLOAD_BUDGET_S, DEFERRED_UNLOAD_*, PROCTERM_FUZZ_MSGS,

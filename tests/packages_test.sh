@@ -67,13 +67,14 @@ for build in "$root"/lib/modules/*/build; do
 	checkx "$k: signed by DKMS's key (signer \"$signer\")" '[ -n "$signer" ] && [ "$signer" = "$cn" ]'
 	checkx "$k: version $version" '[ "$(modinfo -F version "$ko")" = "$version" ]'
 	checkx "$k: dkms status says installed" \
-		'grep -Eq "^procterm/$version, $k, x86_64: installed" "$root/var/tmp/procterm-dkms/status"'
+		'grep -Fqx "procterm/$version, $k, x86_64: installed" "$root/var/tmp/procterm-dkms/status"'
 done
 checkx "the chroot has header sets ($nk)" '[ "$nk" -gt 0 ]'
 
 # ---- the running kernel: the DKMS-built module, the installed CLI
 ko=$(ls "$root/lib/modules/$kver/updates/dkms/procterm.ko"* 2>/dev/null | head -n1)
-if [ ! -e "$root/lib/modules/$kver/build" ]; then
+# (build is a link to /usr/src/linux-headers-KVER: absolute, in the chroot)
+if [ ! -d "$root/usr/src/linux-headers-$kver" ]; then
 	# sid's and the debug kernels: the chroot is a Debian 12 machine.
 	skip "the DKMS-built module and the installed CLI on $kver" \
 		"the chroot has the headers of Debian 12's kernels only"

@@ -16,6 +16,7 @@
 #   make check-build     compile-only, W=1 + sparse, every x86-64 header flavour
 #   make meta            print kmod/META (version, supported kernel range)
 #   make demo | vm       the demo, or a shell, in QEMU on DEMO_KERNEL
+#   make bench-reap      CI's figure for --reap: benchmark 6 alone on DEMO_KERNEL
 #   make style | sparse  checkpatch.pl --strict / sparse over the module
 #   make deps            install what the build and tests need (Debian, root)
 #
@@ -226,6 +227,11 @@ vm:
 bench:
 	$(QEMU_RUN) --bench $(if $(filter command line,$(origin KERNELS)),$(KERNELS),$(DEMO_KERNEL))
 
+# Benchmark 6 alone (docs/benchmarks.md): memory freed per second after a
+# kill, --reap against SIGKILL, side by side; what .ci/run reports.
+bench-reap:
+	BENCH_ONLY=reap $(QEMU_RUN) --bench $(DEMO_KERNEL)
+
 # Also removes what an in-tree "make -C KDIR M=$PWD" leaves behind.
 clean:
 	rm -rf build
@@ -235,4 +241,4 @@ clean:
 	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
 
 .PHONY: all module example ctl linux-source tests install style sparse deps check check-debug \
-	check-debug-ci check-build meta demo vm bench clean dkms-source dkms-install dkms-remove deb
+	check-debug-ci check-build meta demo vm bench bench-reap clean dkms-source dkms-install dkms-remove deb

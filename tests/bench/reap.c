@@ -207,7 +207,8 @@ out:
 	pin(-1);
 }
 
-static void reap_bench(const char *name, bool busy)
+/* BENCH_EXIT_FAIL when a run failed: the figure would not be one. */
+static int reap_bench(const char *name, bool busy)
 {
 	long n = env_long("BENCH_REAP_N", 3, 1, 1000);
 	long mb = env_long("BENCH_REAP_MB", 1024, 16, 1 << 20);
@@ -224,7 +225,7 @@ static void reap_bench(const char *name, bool busy)
 	memset(res, 0, sizeof(res));
 	if (!procterm_open(&s)) {
 		printf("%s: needs procterm (process_mrelease follows a procterm kill)\n", name);
-		return;
+		return 0;
 	}
 	for (run = 0; run < n; run++)
 		for (k = 0; k < R_NR; k++) {
@@ -265,12 +266,12 @@ static void reap_bench(const char *name, bool busy)
 	samples_free(&res[R_KILL].t);
 	samples_free(&res[R_REAP].mibps);
 	samples_free(&res[R_KILL].mibps);
+	return res[R_REAP].errors || res[R_KILL].errors ? BENCH_EXIT_FAIL : 0;
 }
 
 int bench_reap(int argc, char **argv)
 {
 	bool busy = argc > 1 && !strcmp(argv[1], "--busy");
 
-	reap_bench(busy ? "reap-busy" : "reap", busy);
-	return 0;
+	return reap_bench(busy ? "reap-busy" : "reap", busy);
 }

@@ -3,9 +3,10 @@
  * procterm benchmark 6: memory freed per second after a kill.
  *
  *   reap       a victim holding BENCH_REAP_MB (1024) MiB of anonymous memory
- *   reap-busy  the same victim at nice 19, sharing its CPU with a busy loop
- *              at nice 0: the low-memory killer's case, where the victim
- *              gets little CPU time to exit in
+ *   reap-busy  the same victim at nice BENCH_REAP_NICE (10), sharing its CPU
+ *              with a busy loop at nice 0: the low-memory killer's case,
+ *              where the victim gets little CPU time to exit in (about a
+ *              tenth of the CPU at nice 10; at 19, a seventieth)
  *
  * Methods, taking turns: "procterm_reap" is what `procterm kill --reap`
  * does: a pidfd opened before the kill, PROCTERM_CMD_KILL, then
@@ -65,8 +66,8 @@ static void pin(int cpu)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
-/* A child on @cpu that touches @bytes, optionally drops to nice 19, and waits. */
-static pid_t spawn_victim(size_t bytes, int cpu, bool low)
+/* A child on @cpu that touches @bytes, then drops to nice @nice, and waits. */
+static pid_t spawn_victim(size_t bytes, int cpu, int nice_val)
 {
 	int fds[2];
 	pid_t pid;
@@ -89,8 +90,8 @@ static pid_t spawn_victim(size_t bytes, int cpu, bool low)
 			_exit(1);
 		madvise(p, bytes, MADV_NOHUGEPAGE);
 		memset(p, 0x5a, bytes);
-		if (low)
-			setpriority(PRIO_PROCESS, 0, 19);
+		if (nice_val)
+			setpriority(PRIO_PROCESS, 0, nice_val);
 		if (write(fds[1], "r", 1) != 1)
 			_exit(1);
 		hang();
@@ -145,7 +146,7 @@ static void note(struct reap_result *r, const char *name, const char *what, int 
 }
 
 static void reap_run(struct pt_sock *s, int m, struct reap_result *r,
-		     size_t bytes, bool busy, int vcpu, int kcpu, const char *name)
+		     size_t bytes, int nice_val, int vcpu, int kcpu, const char *name)
 {
 	long long f0, f1, target;
 	pid_t victim, spinner = 0;
@@ -154,8 +155,8 @@ static void reap_run(struct pt_sock *s, int m, struct reap_result *r,
 
 	pin(kcpu);
 	f0 = free_bytes();
-	victim = spawn_victim(bytes, vcpu, busy);
-	if (busy)
+	victim = spawn_victim(bytes, vcpu, nice_val);
+	if (nice_val)
 		spinner = spawn_spinner(vcpu);
 	f1 = free_bytes();
 	if (f1 >= f0) {
@@ -171,7 +172,7 @@ static void reap_run(struct pt_sock *s, int m, struct reap_result *r,
 		}
 	}
 	/* Let the spinner take the victim's CPU. */
-	if (busy)
+	if (nice_val)
 		sleep_ms(200);
 
 	t0 = now_ns();
@@ -212,6 +213,7 @@ static int reap_bench(const char *name, bool busy)
 {
 	long n = env_long("BENCH_REAP_N", 3, 1, 1000);
 	long mb = env_long("BENCH_REAP_MB", 1024, 16, 1 << 20);
+	long nice_val = busy ? env_long("BENCH_REAP_NICE", 10, 1, 19) : 0;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int vcpu = ncpu >= 2 ? 1 : -1, kcpu = ncpu >= 2 ? 0 : -1;
 	struct reap_result res[R_NR];
@@ -220,8 +222,10 @@ static int reap_bench(const char *name, bool busy)
 	int m, k;
 	long run;
 
-	printf("%s: a victim of %ld MiB%s, kill -> 90%% of it free again, %ld runs per method\n",
-	       name, mb, busy ? " at nice 19 with a busy loop on its CPU" : "", n);
+	printf("%s: a victim of %ld MiB", name, mb);
+	if (busy)
+		printf(" at nice %ld with a busy loop on its CPU", nice_val);
+	printf(", kill -> 90%% of it free again, %ld runs per method\n", n);
 	memset(res, 0, sizeof(res));
 	if (!procterm_open(&s)) {
 		printf("%s: needs procterm (process_mrelease follows a procterm kill)\n", name);
@@ -230,7 +234,8 @@ static int reap_bench(const char *name, bool busy)
 	for (run = 0; run < n; run++)
 		for (k = 0; k < R_NR; k++) {
 			m = (run + k) % R_NR;
-			reap_run(&s, m, &res[m], (size_t)mb << 20, busy, vcpu, kcpu, name);
+			reap_run(&s, m, &res[m], (size_t)mb << 20, (int)nice_val, vcpu, kcpu,
+				 name);
 		}
 	pt_close(&s);
 
@@ -238,6 +243,7 @@ static int reap_bench(const char *name, bool busy)
 	json_int(&o.j, "runs", n);
 	json_int(&o.j, "victim_mib", mb);
 	json_bool(&o.j, "busy", busy);
+	json_int(&o.j, "victim_nice", nice_val);
 	json_obj_begin(&o.j, "methods");
 	for (m = 0; m < R_NR; m++) {
 		struct stats st, sm;

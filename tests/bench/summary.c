@@ -401,6 +401,22 @@ static void ratio_goal(struct json *j, const char *id, const char *bench,
 	     fmt_ns(p), ratio, method_label(anchor), fmt_ns(a), limit);
 }
 
+/* --reap on a CPU-starved victim: at least twice SIGKILL's MiB/s. */
+static void reap_goal(struct json *j)
+{
+	double r = get("reap-busy", "procterm_reap", "mib_per_s");
+	double k = get("reap-busy", "kill", "mib_per_s");
+
+	if (!(r > 0) || !(k > 0)) {
+		goal(j, "reap_busy_vs_kill", NA, NAN, 2,
+		     "memory of a CPU-starved victim: not both measured");
+		return;
+	}
+	goal(j, "reap_busy_vs_kill", r / k >= 2 ? PASS : MISS, r / k, 2,
+	     "memory of a CPU-starved victim: --reap %.0f MiB/s = %.1fx SIGKILL's %.0f MiB/s (goal >= 2x)",
+	     r, r / k, k);
+}
+
 static void print_goals(struct json *j)
 {
 	double ps = get("storm", "procterm", "survivors_total");
@@ -434,6 +450,7 @@ static void print_goals(struct json *j)
 		   "single request -> reaped");
 	ratio_goal(j, "cli_vs_kill", "cli", "procterm_cli", "kill_cli", 2,
 		   "CLI process -> reaped");
+	reap_goal(j);
 	json_arr_end(j);
 }
 

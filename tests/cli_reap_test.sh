@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # procterm kill --reap: the victim's memory is free when the command
-# returns. The victim holds 128 MiB on CPU 1; while it is killed, a
+# returns. The victim holds 256 MiB on CPU 1; while it is killed, a
 # SCHED_FIFO busy loop holds CPU 1 with RT throttling (and 6.12's fair
 # deadline server) off, so the victim
 # cannot run its own exit: what is freed by the time procterm returns was
@@ -16,7 +16,7 @@
 
 . "$(dirname "$0")/cli_lib.sh"
 
-mib=${REAP_TEST_MIB:-128}
+mib=${REAP_TEST_MIB:-256}
 rt=/proc/sys/kernel/sched_rt_runtime_us
 rt_saved=$(cat "$rt")
 # 6.12's deadline server runs starved fair tasks 50 ms a second even when RT

@@ -4,13 +4,19 @@
 #
 #   make                 module for KERNELRELEASE (default: the running kernel) + CLI
 #   make module|ctl|tests
+#   make example         tests/example/procterm_example.ko, a user of the in-kernel API
 #   make install         module (modules_install + depmod) and CLI, man page, completion
+#   make dkms-source     build/dkms/procterm-VERSION/: the DKMS source tree, with dkms.conf
+#   make dkms-install    that tree in /usr/src, then dkms add + install for KERNELRELEASE (root)
+#   make dkms-remove     dkms remove --all, and the tree out of /usr/src (root)
+#   make deb             build/deb/procterm-dkms_*.deb and procterm_*.deb, lintian-checked
 #   make check           build and run every test in QEMU on each of KERNELS
 #   make check-debug     the same on the debug kernels (DEBUG_KERNELS), built once
 #   make check-debug-ci  CI's subset on the debug kernels (CI_DEBUG_TESTS)
 #   make check-build     compile-only, W=1 + sparse, every x86-64 header flavour
 #   make meta            print kmod/META (version, supported kernel range)
 #   make demo | vm       the demo, or a shell, in QEMU on DEMO_KERNEL
+#   make bench-reap      CI's figure for --reap: benchmark 6 alone on DEMO_KERNEL
 #   make style | sparse  checkpatch.pl --strict / sparse over the module
 #   make deps            install what the build and tests need (Debian, root)
 #
@@ -63,6 +69,16 @@ CHECKPATCH := $(LINUX_SRC)/scripts/checkpatch.pl
 SIG_KEY := $(shell sed -n 's/^CONFIG_MODULE_SIG_KEY="\(.*\)"/\1/p' $(KDIR)/.config 2>/dev/null)
 NO_SIGN := $(if $(filter pkcs11:%,$(SIG_KEY)),,$(if $(wildcard $(SIG_KEY) $(KDIR)/$(SIG_KEY)),,CONFIG_MODULE_SIG_ALL=))
 
+# kmod/META: the version and the supported range, declared once.
+meta = $(shell sed -n 's/^$(1):[[:space:]]*//p' $(CURDIR)/kmod/META)
+VERSION := $(call meta,Version)
+LINUX_MIN := $(call meta,Linux-Minimum)
+LINUX_MAX := $(call meta,Linux-Maximum)
+DKMS_CONF := $(CURDIR)/build/dkms.conf
+DKMS_TREE := $(CURDIR)/build/dkms/procterm-$(VERSION)
+DEB_DIR := $(CURDIR)/build/deb
+DEB_SRC := $(DEB_DIR)/procterm-$(VERSION)
+
 QEMU_RUN := MAKE="$(MAKE)" PROCTERM_TESTS="$(TESTS)" $(CURDIR)/tests/qemu/run.sh
 
 all: module ctl
@@ -77,6 +93,18 @@ module:
 	@cmp -s $(MOD_SRC)/procterm.ko $(BUILD_DIR)/procterm.ko || \
 		cp $(MOD_SRC)/procterm.ko $(BUILD_DIR)/procterm.ko
 	@echo "  MODULE  build/$(KVER)/procterm.ko"
+
+# The in-kernel API's example module (tests/example/), against this
+# build's Module.symvers, for the guest's kapi test.
+EXAMPLE_SRC := $(BUILD_DIR)/example
+
+example: module
+	@$(CURDIR)/tests/qemu/sync-src.sh $(CURDIR)/tests/example $(EXAMPLE_SRC) .
+	$(MAKE) -C $(KDIR) M=$(EXAMPLE_SRC) PROCTERM_INC=$(CURDIR)/include \
+		KBUILD_EXTRA_SYMBOLS=$(MOD_SRC)/Module.symvers modules
+	@cmp -s $(EXAMPLE_SRC)/procterm_example.ko $(BUILD_DIR)/procterm_example.ko || \
+		cp $(EXAMPLE_SRC)/procterm_example.ko $(BUILD_DIR)/procterm_example.ko
+	@echo "  MODULE  build/$(KVER)/procterm_example.ko"
 
 ctl:
 	$(MAKE) -C ctl
@@ -105,8 +133,62 @@ install: module ctl
 			$(DESTDIR)$(PREFIX)/share/bash-completion/completions/procterm; \
 	fi
 
+# ---- DKMS and Debian packages. The packaging sources sit by what they
+# package: kmod/dkms.conf.in and kmod/debian/ (the module's package and the
+# source package's files), ctl/debian/ (the CLI's package).
+$(DKMS_CONF): kmod/dkms.conf.in kmod/META kmod/dkms-regex.sh
+	@mkdir -p $(@D)
+	R="$$(kmod/dkms-regex.sh $(LINUX_MIN) $(LINUX_MAX))" V='$(VERSION)' \
+	MIN='$(LINUX_MIN)' MAX='$(LINUX_MAX)' perl -pe \
+		's/\@VERSION\@/$$ENV{V}/g; s/\@REGEX\@/$$ENV{R}/g; s/\@MIN\@/$$ENV{MIN}/g; s/\@MAX\@/$$ENV{MAX}/g' \
+		kmod/dkms.conf.in > $@.tmp
+	@mv $@.tmp $@
+
+dkms-source: $(DKMS_CONF)
+	@$(CURDIR)/tests/qemu/sync-src.sh $(CURDIR) $(DKMS_TREE) Kbuild kmod include
+	@cp $(DKMS_CONF) $(DKMS_TREE)/dkms.conf
+	@echo "  DKMS    build/dkms/procterm-$(VERSION)"
+
+dkms-install: dkms-source
+	-dkms remove procterm/$(VERSION) --all 2>/dev/null
+	rm -rf /usr/src/procterm-$(VERSION)
+	cp -r $(DKMS_TREE) /usr/src/procterm-$(VERSION)
+	rm -f /usr/src/procterm-$(VERSION)/.synced-files
+	dkms add procterm/$(VERSION)
+	dkms install procterm/$(VERSION) -k $(KVER)
+
+dkms-remove:
+	dkms remove procterm/$(VERSION) --all
+	rm -rf /usr/src/procterm-$(VERSION)
+
+# One source package, two binary packages, built with dpkg-buildpackage in
+# build/deb/procterm-VERSION/ (the sources, and debian/ put together from
+# kmod/debian/ and ctl/debian/), then checked with lintian.
+deb: $(DKMS_CONF)
+	@if [ "$$(id -u)" = 0 ]; then $(CURDIR)/tests/qemu/deps.sh deb; fi
+	rm -rf $(DEB_DIR)
+	@$(CURDIR)/tests/qemu/sync-src.sh $(CURDIR) $(DEB_SRC) Kbuild kmod include ctl
+	@rm -f $(DEB_SRC)/.synced-files
+	mkdir -p $(DEB_SRC)/debian $(DEB_SRC)/ctl/man $(DEB_SRC)/ctl/completion
+	cp README.md $(DEB_SRC)/
+	cp ctl/man/procterm.8 $(DEB_SRC)/ctl/man/
+	cp ctl/completion/procterm.bash-completion $(DEB_SRC)/ctl/completion/
+	cp -r kmod/debian/. $(DEB_SRC)/debian/
+	cp ctl/debian/procterm.* $(DEB_SRC)/debian/
+	{ cat kmod/debian/control; echo; cat ctl/debian/control; } > $(DEB_SRC)/debian/control
+	cp $(DKMS_CONF) $(DEB_SRC)/debian/procterm-dkms.dkms
+	@{ echo "procterm ($(VERSION)) unstable; urgency=medium"; echo; \
+	   echo "  * procterm $(VERSION) (kmod/META), packaged by \"make deb\"."; echo; \
+	   echo " -- $$(sed -n 's/^Maintainer: //p' kmod/debian/control)  $$(date -R -u -d @$$(git log -1 --format=%ct 2>/dev/null || date +%s))"; \
+	 } > $(DEB_SRC)/debian/changelog
+	cd $(DEB_SRC) && dpkg-buildpackage -b -us -uc
+	lintian --fail-on error,warning --suppress-tags initial-upload-closes-no-bugs \
+		$(DEB_DIR)/procterm_$(VERSION)_*.changes
+	@ls $(DEB_DIR)/*.deb
+
 style: $(LINUX_SRC)/.extracted
-	$(CHECKPATCH) --strict --no-tree --show-types -f $(wildcard kmod/*.[ch]) $(wildcard include/uapi/linux/*.h)
+	$(CHECKPATCH) --strict --no-tree --show-types -f $(wildcard kmod/*.[ch]) $(wildcard include/uapi/linux/*.h) \
+		$(wildcard include/linux/*.h) $(wildcard tests/example/*.c)
 
 # C=2: check every file, not only those kbuild recompiles.
 sparse:
@@ -145,6 +227,11 @@ vm:
 bench:
 	$(QEMU_RUN) --bench $(if $(filter command line,$(origin KERNELS)),$(KERNELS),$(DEMO_KERNEL))
 
+# Benchmark 6 alone (docs/benchmarks.md): memory freed per second after a
+# kill, --reap against SIGKILL, side by side; what .ci/run reports.
+bench-reap:
+	BENCH_ONLY=reap $(QEMU_RUN) --bench $(DEMO_KERNEL)
+
 # Also removes what an in-tree "make -C KDIR M=$PWD" leaves behind.
 clean:
 	rm -rf build
@@ -153,5 +240,5 @@ clean:
 	@if [ -f ctl/Makefile ]; then $(MAKE) -C ctl clean; fi
 	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
 
-.PHONY: all module ctl linux-source tests install style sparse deps check check-debug \
-	check-debug-ci check-build meta demo vm bench clean
+.PHONY: all module example ctl linux-source tests install style sparse deps check check-debug \
+	check-debug-ci check-build meta demo vm bench bench-reap clean dkms-source dkms-install dkms-remove deb

@@ -15,6 +15,7 @@
 #include "list.h"
 #include "output.h"
 #include "parse.h"
+#include "reap.h"
 #include "subcommands.h"
 #include "why.h"
 
@@ -25,6 +26,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_DEFERRED,
 	OPT_TREE,
+	OPT_REAP,
 	OPT_TSV,
 	OPT_JSON,
 	OPT_DRY_RUN,
@@ -37,6 +39,7 @@ static const struct option options[] = {
 	{ "timeout",	 required_argument,	NULL, OPT_TIMEOUT },
 	{ "deferred",	 no_argument,		NULL, OPT_DEFERRED },
 	{ "tree",	 no_argument,		NULL, OPT_TREE },
+	{ "reap",	 no_argument,		NULL, OPT_REAP },
 	{ "tsv",	 no_argument,		NULL, OPT_TSV },
 	{ "json",	 no_argument,		NULL, OPT_JSON },
 	{ "dry-run",	 no_argument,		NULL, OPT_DRY_RUN },
@@ -50,6 +53,7 @@ struct kill_opts {
 	bool json;
 	bool dry_run;
 	bool full_status;
+	bool reap;			/* --reap */
 	const char *status_arg;		/* --status as given */
 	const char *timeout_arg;	/* --timeout as given */
 	const char *after_wait;		/* the word that followed --wait */
@@ -58,7 +62,7 @@ struct kill_opts {
 static void usage(FILE *f)
 {
 	fputs("Usage: procterm kill [--status N [--full-status]] [--wait | --timeout DURATION]\n"
-	      "                     [--deferred] [--tree] [--dry-run] [--tsv | --json] TARGET...\n"
+	      "                     [--deferred] [--tree] [--dry-run] [--reap] [--tsv | --json] TARGET...\n"
 	      "\n"
 	      "Terminate each TARGET, one of:\n"
 	      "  PID           a process ID\n"
@@ -81,6 +85,8 @@ static void usage(FILE *f)
 	      "  --tree        terminate the process and all its descendants\n"
 	      "  --dry-run     kill nothing: show the processes that would be killed,\n"
 	      "                as 'procterm list [--tree]' does\n"
+	      "  --reap        release the process's memory at once (process_mrelease);\n"
+	      "                not with --wait, --timeout, --deferred or --tree\n"
 	      "  --tsv         tab-separated output for scripts (see procterm(8))\n"
 	      "  --json        a JSON array of objects, one per target\n"
 	      "\n"
@@ -462,6 +468,9 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 		case OPT_TREE:
 			req->flags |= PROCTERM_F_TREE;
 			break;
+		case OPT_REAP:
+			o->reap = true;
+			break;
 		case OPT_TSV:
 		case OPT_JSON:
 			if (o->tsv || o->json) {
@@ -490,9 +499,15 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 		return -PT_EUSAGE;
 	}
 	if (o->dry_run && ((req->flags & (PROCTERM_F_WAIT | PROCTERM_F_DEFERRED)) ||
-			   req->has_status)) {
+			   req->has_status || o->reap)) {
 		fputs("procterm: kill: --dry-run takes only --tree, --tsv and --json\n",
 		      stderr);
+		return -PT_EUSAGE;
+	}
+	if (o->reap && (req->flags & (PROCTERM_F_WAIT | PROCTERM_F_DEFERRED |
+				      PROCTERM_F_TREE))) {
+		fputs("procterm: kill: --reap releases one process's memory as it is killed: "
+		      "not with --wait, --timeout, --deferred or --tree\n", stderr);
 		return -PT_EUSAGE;
 	}
 	if (o->full_status && !req->has_status) {
@@ -652,14 +667,21 @@ int kill_main(int argc, char *argv[])
 	if (o.json)
 		putchar('[');
 	for (i = 0; i < n; i++) {
+		struct kill_request sent_req = reqs[i];
+		struct reap reap = { .pidfd = -1 };
 		struct members m;
 		int64_t sent;
 
 		if (dup[i])
 			continue;
+		if (o.reap)
+			reap_prepare(&sent_req, &reap);
 		members_snapshot(&reqs[i], &m);
 		sent = mono_ms();
-		ret = ipc_kill(ipc, &reqs[i], &replies[i]);
+		ret = ipc_kill(ipc, &sent_req, &replies[i]);
+		if (!ret && o.reap)
+			reap_release(&reap, argv[i], &replies[i]);
+		reap_close(&reap);
 		rets[i] = ret;
 		j = same_as_earlier(reqs, rets, replies, i);
 		if (j >= 0 && o.json) {

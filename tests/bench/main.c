@@ -48,6 +48,7 @@ static const struct {
 	{ "storm",	bench_storm,	"3. fork storm survivors (BENCH_STORM_*)" },
 	{ "deferred",	bench_deferred,	"4. SIGCONT -> reaped (BENCH_DEFERRED_N)" },
 	{ "cli",	bench_cli,	"5. procterm kill vs /bin/kill (BENCH_CLI_N, PROCTERM)" },
+	{ "reap",	bench_reap,	"6. [--busy] memory freed/s: kill + process_mrelease vs SIGKILL" },
 	{ "summary",	bench_summary,	"[-j FILE] DIR: the table and the goals" },
 };
 

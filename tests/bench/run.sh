@@ -77,7 +77,7 @@ esac
 	say "run.sh: warning: not root; cgroup.kill and the fork storm need root and will be skipped or fail"
 
 # ---- what to run ----
-BENCH_ONLY=${BENCH_ONLY:-single rate tree storm deferred cli}
+BENCH_ONLY=${BENCH_ONLY:-single rate tree storm deferred cli reap}
 BENCH_TREE_SHAPES=${BENCH_TREE_SHAPES:-wide deep}
 # A level of a deep chain costs an exec: 10000 deep takes long under TCG.
 BENCH_TREE_WIDE_SIZES=${BENCH_TREE_WIDE_SIZES:-${BENCH_TREE_SIZES:-100 1000 10000}}
@@ -157,6 +157,9 @@ for b in $BENCH_ONLY; do
 	case $b in
 	single|rate|storm|deferred|cli)
 		run_one "$b" "$b" ;;
+	reap)
+		run_one reap reap
+		run_one reap-busy reap --busy ;;
 	tree)
 		for shape in $BENCH_TREE_SHAPES; do
 			case $shape in

@@ -92,6 +92,7 @@ static const char *method_label(const char *m)
 		{ "sigterm_queued", "SIGTERM queued" },
 		{ "procterm_cli", "procterm kill" },
 		{ "kill_cli", "/bin/kill -9" },
+		{ "procterm_reap", "procterm --reap" },
 	};
 	size_t i;
 
@@ -120,6 +121,10 @@ static long bench_rank(const char *b)
 		return 5000000000L;
 	if (!strcmp(b, "cli"))
 		return 6000000000L;
+	if (!strcmp(b, "reap"))
+		return 6500000000L;
+	if (!strcmp(b, "reap-busy"))
+		return 6600000000L;
 	return 7000000000L;
 }
 
@@ -147,6 +152,12 @@ static void bench_titles(const char *b, char *t1, char *t2, size_t len)
 	} else if (!strcmp(b, "cli")) {
 		snprintf(t1, len, "5 CLI process");
 		snprintf(t2, len, "  exec -> reaped");
+	} else if (!strcmp(b, "reap")) {
+		snprintf(t1, len, "6 memory of a victim");
+		snprintf(t2, len, "  kill -> 90%% freed");
+	} else if (!strcmp(b, "reap-busy")) {
+		snprintf(t1, len, "6 the same, CPU-starved");
+		snprintf(t2, len, "  kill -> 90%% freed");
 	} else {
 		snprintf(t1, len, "%s", b);
 	}
@@ -185,6 +196,8 @@ static size_t distinct(const char **out, size_t max, const char *bench)
 
 static const char *ref_method(const char *bench)
 {
+	if (!strncmp(bench, "reap", 4))
+		return "procterm_reap";
 	return strcmp(bench, "cli") ? "procterm" : "procterm_cli";
 }
 
@@ -256,6 +269,9 @@ static void print_table(struct json *j)
 					nl += snprintf(notes + nl, sizeof(notes) - nl,
 						       "gone in %s ", fmt_ns(gone));
 			}
+			if (!strncmp(bench, "reap", 4))
+				nl += snprintf(notes + nl, sizeof(notes) - nl, "%.0f MiB/s freed ",
+					       get(bench, me, "mib_per_s"));
 			if (!strcmp(me, "walker") && isfinite(get(bench, me, "scans_median")))
 				nl += snprintf(notes + nl, sizeof(notes) - nl, "%.0f scans ",
 					       get(bench, me, "scans_median"));
@@ -385,6 +401,22 @@ static void ratio_goal(struct json *j, const char *id, const char *bench,
 	     fmt_ns(p), ratio, method_label(anchor), fmt_ns(a), limit);
 }
 
+/* --reap on a CPU-starved victim: at least twice SIGKILL's MiB/s. */
+static void reap_goal(struct json *j)
+{
+	double r = get("reap-busy", "procterm_reap", "mib_per_s");
+	double k = get("reap-busy", "kill", "mib_per_s");
+
+	if (!(r > 0) || !(k > 0)) {
+		goal(j, "reap_busy_vs_kill", NA, NAN, 2,
+		     "memory of a CPU-starved victim: not both measured");
+		return;
+	}
+	goal(j, "reap_busy_vs_kill", r / k >= 2 ? PASS : MISS, r / k, 2,
+	     "memory of a CPU-starved victim: --reap %.0f MiB/s = %.1fx SIGKILL's %.0f MiB/s (goal >= 2x)",
+	     r, r / k, k);
+}
+
 static void print_goals(struct json *j)
 {
 	double ps = get("storm", "procterm", "survivors_total");
@@ -418,6 +450,7 @@ static void print_goals(struct json *j)
 		   "single request -> reaped");
 	ratio_goal(j, "cli_vs_kill", "cli", "procterm_cli", "kill_cli", 2,
 		   "CLI process -> reaped");
+	reap_goal(j);
 	json_arr_end(j);
 }
 

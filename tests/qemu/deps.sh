@@ -6,6 +6,7 @@
 # is present.
 #
 #   tests/qemu/deps.sh [FLAVOUR...]    (default flavours: 6.1 6.12 6.12-rt)
+#   tests/qemu/deps.sh deb dkms        make deb's tooling, the DKMS chroot's mmdebstrap
 #
 # Debug flavours add what a kernel build needs; sid flavours add mmdebstrap
 # (the sid chroot). Never a linux-image or linux-headers package.
@@ -26,6 +27,12 @@ pkgs+=(gcc-12)
 
 [ "$#" -gt 0 ] || set -- 6.1 6.12 6.12-rt
 for f in "$@"; do
+	# Not kernels: "deb" is make deb's Debian tooling, "dkms" the DKMS
+	# test's chroot (tests/qemu/dkms-chroot.sh).
+	case $f in
+	deb)	pkgs+=(dpkg-dev debhelper dh-dkms lintian); continue ;;
+	dkms)	pkgs+=(mmdebstrap); continue ;;
+	esac
 	case "$(flavour_kind "$f")" in
 	debug)	pkgs+=(flex bison bc libelf-dev libssl-dev) ;;
 	sid)	pkgs+=(mmdebstrap) ;;

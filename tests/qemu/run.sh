@@ -119,6 +119,40 @@ if [ "$mode" = check ]; then
 	fi
 fi
 
+# ---- the Debian packages, installed in a Debian 12 chroot with DKMS, for
+# tests/packages_test.sh (tests/qemu/dkms-chroot.sh): when that test runs
+# and Debian 12 kernels are among those tested.
+test_selected() {
+	local -a pats
+	local pat
+	read -r -a pats <<< "${PROCTERM_TESTS:-}"
+	[ "${#pats[@]}" -eq 0 ] && return 0
+	for pat in "${pats[@]}"; do
+		# shellcheck disable=SC2053 # a pattern on purpose
+		[[ $1 == $pat || $1 == $pat.sh ]] && return 0
+	done
+	return 1
+}
+dkms_root=
+if [ "$mode" = check ] && test_selected packages_test.sh; then
+	dkms_kvers=()
+	for f in "$@"; do
+		[ "$(flavour_kind "$f")" = debian ] || continue
+		kv=$(flavour_kver "$f") && dkms_kvers+=("$kv")
+	done
+	if [ "${#dkms_kvers[@]}" -gt 0 ]; then
+		section "host: Debian packages (make deb), installed with DKMS in a Debian 12 chroot"
+		t_deb=$(date +%s)
+		if ! "$MAKE" -C "$repo" deb; then
+			host_fail "make deb failed"
+		elif ! dkms_root=$("$here/dkms-chroot.sh" "${dkms_kvers[@]}"); then
+			dkms_root=
+			host_fail "the DKMS chroot (tests/qemu/dkms-chroot.sh) failed"
+		fi
+		echo "packages and DKMS chroot: $(($(date +%s) - t_deb)) s"
+	fi
+fi
+
 # ---- one kernel
 # Count the results in a TAP stream: every "ok N"/"not ok N" line at any
 # indentation is one result; "# SKIP" makes it a skip. Prints "pass fail skip".
@@ -151,7 +185,7 @@ build_for_kernel() {
 	debian)
 		kver=$(flavour_kver "$flavour") || { host_fail "$flavour: cannot resolve the kernel release"; return 1; }
 		kdir=$("$here/headers.sh" "$kver") || { host_fail "$flavour ($kver): cannot get the kernel headers"; return 1; }
-		"$MAKE" -C "$repo" "${jobs[@]}" module KERNELRELEASE="$kver" KDIR="$kdir" "${w[@]}" ||
+		"$MAKE" -C "$repo" "${jobs[@]}" module example KERNELRELEASE="$kver" KDIR="$kdir" "${w[@]}" ||
 			{ host_fail "$flavour ($kver): module build failed"; return 1; }
 		;;
 	sid)
@@ -160,7 +194,7 @@ build_for_kernel() {
 		chroot=$("$here/sid-chroot.sh" "$kver") || { host_fail "$flavour ($kver): cannot make the sid chroot"; return 1; }
 		# In the chroot: sid's gcc and kbuild. The environment is
 		# emptied there, so pass the job count explicitly.
-		"$here/sid-chroot.sh" --run "$chroot" make -C "$repo" -j"$(nproc)" module \
+		"$here/sid-chroot.sh" --run "$chroot" make -C "$repo" -j"$(nproc)" module example \
 			KERNELRELEASE="$kver" KDIR="/usr/src/linux-headers-$kver" "${w[@]}" ||
 			{ host_fail "$flavour ($kver): module build failed (in the sid chroot)"; return 1; }
 		;;
@@ -168,7 +202,7 @@ build_for_kernel() {
 		kdir=$("$here/debug-kernel.sh" "$flavour") || { host_fail "$flavour: cannot build the debug kernel"; return 1; }
 		kver=$(cat "$kdir/.kernelrelease")
 		echo "$flavour: $kver in $kdir (built in $(cat "$kdir/.build-secs") s)"
-		"$MAKE" -C "$repo" "${jobs[@]}" module KERNELRELEASE="$kver" KDIR="$kdir" "${w[@]}" ||
+		"$MAKE" -C "$repo" "${jobs[@]}" module example KERNELRELEASE="$kver" KDIR="$kdir" "${w[@]}" ||
 			{ host_fail "$flavour ($kver): module build failed"; return 1; }
 		root=""
 		image=$kdir/arch/x86/boot/bzImage
@@ -215,6 +249,9 @@ prepare_kernel() {
 		echo "PROCTERM_TIMEOUT_SCALE=$([ "$slow" = 1 ] && echo "${PROCTERM_DEBUG_TIMEOUT_SCALE:-4}" || echo 1)"
 		echo "PROCTERM_TESTS=$(shq "${PROCTERM_TESTS:-}")"
 		echo "PROCTERM_TERM=$(shq "${TERM:-linux}")"
+		# tests/packages_test.sh: the chroot with the packages installed
+		# (DKMS built there for the Debian 12 kernels).
+		echo "export PROCTERM_DKMS_ROOT=$(shq "$dkms_root")"
 		# The benchmark's knobs (docs/benchmarks.md) and the tests' own
 		# (loop scales and budgets: RACE_SCALE, RACE_BUDGET_S,
 		# UNLOAD_CYCLES, UNLOAD_BUDGET_S, DEFERRED_UNLOAD_*, PROCTERM_FUZZ_MSGS,

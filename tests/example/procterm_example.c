@@ -20,6 +20,7 @@
  * removed while the file exists. A waiter is released before the write
  * returns, so nothing of procterm's outlives a request here.
  */
+#include <linux/capability.h>
 #include <linux/debugfs.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
@@ -86,6 +87,13 @@ static ssize_t pte_kill_write(struct file *file, const char __user *ubuf,
 	char *buf;
 	int ret;
 
+	/*
+	 * debugfs checks the mode only at open(): an fd passed on to an
+	 * unprivileged process must not kill as the kernel. The opener's
+	 * credentials decide, as for a write to a sysctl.
+	 */
+	if (!file_ns_capable(file, &init_user_ns, CAP_SYS_ADMIN))
+		return -EPERM;
 	if (len > 128)
 		return -EINVAL;
 	buf = memdup_user_nul(ubuf, len);
@@ -108,10 +116,15 @@ static ssize_t pte_kill_write(struct file *file, const char __user *ubuf,
 	if (!ret && k.waiter) {
 		long left = procterm_wait(k.waiter, msecs_to_jiffies(r.wait_ms));
 
+		/*
+		 * The kill was sent: a signal that ends the wait must not
+		 * restart this write (-ERESTARTSYS would look the PID up
+		 * again, and it may have been reused by then).
+		 */
 		if (left > 0)
 			wait_status = procterm_waiter_status(k.waiter);
 		else if (left < 0)
-			ret = left;
+			ret = -EINTR;
 		procterm_waiter_put(k.waiter);
 	}
 
@@ -157,7 +170,10 @@ static int __init pte_init(void)
 
 static void __exit pte_exit(void)
 {
-	/* Waits for writers still in pte_kill_write() (debugfs' own refs). */
+	/*
+	 * Waits for writers still in pte_kill_write(): debugfs holds a
+	 * reference on the file's dentry around each call of our fops.
+	 */
 	debugfs_remove(pte_dir);
 }
 

@@ -36,9 +36,10 @@ DEBUG_KERNELS ?= debug debug-rt
 # What CI runs on the debug kernels when the whole suite does not fit its
 # time budget (.ci/run): the stress tests that only make sense under
 # KASAN/lockdep/kmemleak — the fuzzer, the races, the stress and unload
-# cycles — plus the kill and deferred basics and the module counters. The
-# kmemleak scan and the log checks come with every run.
-CI_DEBUG_TESTS ?= *fuzz* *race* *stress* *unload* kill_test deferred_test counters_test module_test
+# cycles — plus the kill and deferred basics, the module counters and the
+# in-kernel API (kapi_test.sh, the example module). The kmemleak scan and
+# the log checks come with every run.
+CI_DEBUG_TESTS ?= *fuzz* *race* *stress* *unload* kill_test deferred_test counters_test module_test kapi_test.sh
 # On debug-rt (lockdep and sleep-in-atomic checks on PREEMPT_RT), CI runs the
 # paths where RT differs: the exit-status probe and its publication under
 # tasklist_lock, deferred works firing, the tree walk, the limits.

@@ -35,11 +35,14 @@ stop_spinner() {
 cli_cleanup_hook() { stop_spinner; }
 
 # start_spinner: CPU 1 taken by a SCHED_FIFO loop, RT throttling off; the
-# loop ends itself after 30 s. taskset and chrt exec: $! is the loop.
+# loop ends itself after 120 s should stop_spinner never come. (It was 30
+# s: a host stall seen by the guest as a 29 s clock jump ended the loop
+# early, the victim ran its own exit, and both measurements were wrong.)
+# taskset and chrt exec: $! is the loop.
 start_spinner() {
 	echo -1 >"$rt"
 	[ -z "$fair_saved" ] || echo 0 >"$fair"
-	taskset -c 1 chrt -f 1 bash -c 'end=$((SECONDS + 30)); while [ $SECONDS -lt $end ]; do :; done' \
+	taskset -c 1 chrt -f 1 bash -c 'end=$((SECONDS + 120)); while [ $SECONDS -lt $end ]; do :; done' \
 		>/dev/null 2>&1 &
 	spinner=$!
 	sleep 0.3

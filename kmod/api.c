@@ -162,23 +162,6 @@ int procterm_kill_pid(struct pid *pid, struct procterm_kill *k)
 }
 EXPORT_SYMBOL_GPL(procterm_kill_pid);
 
-/* Follow the group's current leader, whose exit code counts after a de_thread(). */
-static void pt_api_repin(struct procterm_waiter *w)
-{
-	struct task_struct *leader;
-
-	rcu_read_lock();
-	leader = pid_task(w->pid, PIDTYPE_TGID);
-	if (leader && leader != w->pin) {
-		get_task_struct(leader);
-		rcu_read_unlock();
-		put_task_struct(w->pin);
-		w->pin = leader;
-		return;
-	}
-	rcu_read_unlock();
-}
-
 long procterm_wait(struct procterm_waiter *w, long timeout)
 {
 	long ret;
@@ -188,7 +171,7 @@ long procterm_wait(struct procterm_waiter *w, long timeout)
 					       pt_pid_group_dead(w->pid),
 					       timeout);
 	if (ret > 0)
-		pt_api_repin(w);
+		pt_repin_leader(w->pid, &w->pin);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(procterm_wait);

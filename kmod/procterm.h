@@ -101,6 +101,7 @@ void pt_stat_add(enum pt_stat s, int n);
 /* waiter.c */
 int pt_waiter_init(void);
 void pt_waiter_exit(void);
+void pt_repin_leader(struct pid *pid, struct task_struct **pin);
 struct pt_waiter;
 struct pt_waiter *pt_waiter_prepare(bool admin, struct netlink_ext_ack *extack);
 void pt_waiter_discard(struct pt_waiter *w);

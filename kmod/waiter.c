@@ -108,21 +108,23 @@ static void pt_waiter_notify(struct pt_waiter *w)
 }
 
 /*
- * Keep @w->pin on the group's current leader, whose exit code is what the
- * parent sees when the group does not exit as a whole (after a de_thread(),
- * the leader the request resolved is gone).
+ * Keep *@pin on @pid's current thread-group leader, whose exit code is what
+ * the parent sees when the group does not exit as a whole (after a
+ * de_thread(), the leader the request resolved is gone). *@pin is a
+ * referenced task; the reference moves to the new leader. Shared by the
+ * netlink waiters and the in-kernel API's (api.c).
  */
-static void pt_waiter_repin(struct pt_waiter *w)
+void pt_repin_leader(struct pid *pid, struct task_struct **pin)
 {
 	struct task_struct *leader;
 
 	rcu_read_lock();
-	leader = pid_task(w->pid, PIDTYPE_TGID);
-	if (leader && leader != w->pin) {
+	leader = pid_task(pid, PIDTYPE_TGID);
+	if (leader && leader != *pin) {
 		get_task_struct(leader);
 		rcu_read_unlock();
-		put_task_struct(w->pin);
-		w->pin = leader;
+		put_task_struct(*pin);
+		*pin = leader;
 		return;
 	}
 	rcu_read_unlock();
@@ -134,7 +136,7 @@ static void pt_waiter_scan(struct work_struct *work)
 
 	mutex_lock(&pt_waiter_lock);
 	list_for_each_entry_safe(w, tmp, &pt_waiters, node) {
-		pt_waiter_repin(w);
+		pt_repin_leader(w->pid, &w->pin);
 		if (!pt_pid_group_dead(w->pid))
 			continue;
 		pt_waiter_notify(w);

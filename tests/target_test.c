@@ -1283,8 +1283,8 @@ static int reuse_init(int result_fd)
 	res.ret = pt_write_file("/proc/sys/kernel/ns_last_pid", buf);
 	if (res.ret == -ENOENT) {
 		/*
-		 * No ns_last_pid (CONFIG_CHECKPOINT_RESTORE=n, as on the
-		 * debug kernels): clone3()'s set_tid asks for the PID
+		 * No ns_last_pid (a kernel without
+		 * CONFIG_CHECKPOINT_RESTORE): clone3()'s set_tid asks for the PID
 		 * directly, and needs only CAP_SYS_ADMIN in the namespace.
 		 */
 		c = spawn_sleeper_as(res.first);

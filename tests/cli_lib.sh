@@ -17,6 +17,7 @@ KSFT_SKIP=4
 
 n=0 failed=0 passed=0
 started=()
+fuse_mounts=()
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/procterm-cli.XXXXXX")
 chmod 755 "$tmp"
 
@@ -29,6 +30,9 @@ cli_cleanup() {
 		kill -CONT "$p" 2>/dev/null
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
+	done
+	for p in "${fuse_mounts[@]}"; do
+		umount -l "$p" 2>/dev/null
 	done
 	rm -rf "$tmp"
 }
@@ -227,6 +231,68 @@ start_of() {
 	read -r line <"/proc/$1/stat" || return
 	read -ra f <<<"${line##*) }"
 	echo "${f[19]}"
+}
+
+# ---- FUSE: processes stuck in a request that is never answered
+
+# fuse_ready: /dev/fuse is there, once fuse.ko from PROCTERM_MODDIR (which
+# the QEMU harness sets) is loaded if need be.
+fuse_ready() {
+	local ko
+	[ -c /dev/fuse ] && return 0
+	for ko in "${PROCTERM_MODDIR:-/nonexistent}"/kernel/fs/fuse/fuse.ko*; do
+		[ -f "$ko" ] || continue
+		case "$ko" in
+		*.xz) xz -dc "$ko" >"$tmp/fuse.ko" && insmod "$tmp/fuse.ko" ;;
+		*) insmod "$ko" ;;
+		esac
+	done 2>/dev/null
+	[ -c /dev/fuse ]
+}
+
+# fuse_start NAME [MIB [UID]]: "procterm_helper fuse" serving $tmp/NAME;
+# the server's PID in $daemon, the stuck lookups' in $fa (the server's
+# child, holding MIB MiB) and $fb (fa's child), both run as UID if given.
+# On success both are asleep in their request (state S).
+fuse_start() {
+	local name=$1 end=$((SECONDS + 60 * ${PROCTERM_TIMEOUT_SCALE:-1}))
+	shift
+	mkdir "$tmp/$name"
+	: >"$tmp/$name.out"
+	"$helper" fuse "$tmp/$name" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &
+	daemon=$!
+	started+=("$daemon")
+	fuse_mounts+=("$tmp/$name")
+	fa= fb=
+	while :; do
+		read -r fa fb <"$tmp/$name.out"
+		[ -n "$fb" ] && break
+		if [ "$SECONDS" -ge "$end" ] || ! kill -0 "$daemon" 2>/dev/null; then
+			diag <"$tmp/$name.err"
+			return 1
+		fi
+		sleep 0.05
+	done
+	started+=("$fa" "$fb")
+	wait_state "$fa" S && wait_state "$fb" S
+}
+
+# fuse_end NAME: SIGTERM to the server of fuse_start NAME, which aborts the
+# connection, waits for $fa and prints its wait status: that status (raw,
+# in decimal) in $fa_status, or "" if none came within 30 s.
+fuse_end() {
+	local name=$1 end=$((SECONDS + 30 * ${PROCTERM_TIMEOUT_SCALE:-1})) up st=
+	kill -TERM "$daemon" 2>/dev/null
+	while :; do
+		up=0
+		kill -0 "$daemon" 2>/dev/null && up=1
+		{ read -r _; read -r _ st; } <"$tmp/$name.out"
+		[ -n "$st" ] || [ "$up" = 0 ] || [ "$SECONDS" -ge "$end" ] && break
+		sleep 0.05
+	done
+	fa_status=$st
+	wait "$daemon" 2>/dev/null
+	umount -l "$tmp/$name" 2>/dev/null
 }
 
 unused_pid() {

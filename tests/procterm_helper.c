@@ -13,18 +13,26 @@
  *   procterm_helper traced      fork a child that asks to be traced and
  *                               stops; print its PID once it is in the
  *                               ptrace stop; block until killed
- *   procterm_helper fuse DIR    mount a FUSE file system on DIR and serve
- *                               it; fork a child A that forks B, and A and
- *                               B look up DIR/a and DIR/b; never answer
- *                               those lookups; print "A B" once both were
- *                               read. Killed, A and B then stay in
- *                               uninterruptible sleep until this process
- *                               dies (which aborts the connection).
+ *   procterm_helper fuse DIR [MIB [UID]]
+ *                               mount a FUSE file system on DIR and serve
+ *                               it; fork a child A that forks B; A first
+ *                               fills MIB MiB of anonymous memory (default
+ *                               0); both switch to UID if given, then A
+ *                               and B look up DIR/a and DIR/b; never
+ *                               answer those lookups; print "A B" once
+ *                               both were read. Killed, A and B then stay
+ *                               in uninterruptible sleep until this
+ *                               process dies or gets SIGTERM, which
+ *                               aborts the connection; on SIGTERM it also
+ *                               waits for A and prints "A STATUS", the raw
+ *                               wait status in decimal, before it exits.
  *
  * The printed line is the readiness handshake: read it from a pipe or FIFO.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <grp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -32,6 +40,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <linux/fuse.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -56,7 +65,7 @@ static void *thread_main(void *p)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: procterm_helper threads N | zombie | vfork | traced | fuse DIR\n");
+	fprintf(stderr, "usage: procterm_helper threads N | zombie | vfork | traced | fuse DIR [MIB [UID]]\n");
 	return 1;
 }
 
@@ -76,26 +85,94 @@ static void reply(int fd, uint64_t unique, int error, const void *arg,
 
 /* The smallest FUSE server that gets a lookup stuck: INIT is answered,
  * LOOKUP never, INTERRUPT and FORGET need no answer, the rest is ENOSYS. */
-static int fuse_main(const char *dir)
+static volatile sig_atomic_t fuse_stop;
+
+static void on_sigterm(int sig)
+{
+	(void)sig;
+	fuse_stop = 1;
+}
+
+/* SIGTERM: abort the connection (our fd is its only one), report A's end. */
+static int fuse_finish(int fd, pid_t child)
+{
+	int st;
+
+	close(fd);
+	if (!child || waitpid(child, &st, 0) != child) {
+		perror("waitpid");
+		return 1;
+	}
+	printf("%d %d\n", (int)child, st);
+	fflush(stdout);
+	return 0;
+}
+
+/* A's and B's bodies: A's memory, their identity, their lookups. */
+static void fuse_child(const char *dir, long mib, long uid)
+{
+	char path[4096];
+	struct stat st;
+	pid_t b;
+
+	b = fork();
+	if (b && mib > 0) {
+		size_t len = (size_t)mib << 20;
+		char *m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m == MAP_FAILED)
+			_exit(1);
+		memset(m, 0x5a, len);
+	}
+	if (uid >= 0 && (setgroups(0, NULL) || setresgid(uid, uid, uid) ||
+			 setresuid(uid, uid, uid)))
+		_exit(1);
+	snprintf(path, sizeof(path), "%s/%s", dir, b ? "a" : "b");
+	stat(path, &st);
+	_exit(0);
+}
+
+static int fuse_main(const char *dir, long mib, long uid)
 {
 	static char buf[1 << 20];
 	struct fuse_in_header *in = (void *)buf;
+	struct sigaction sa = { .sa_handler = on_sigterm };
+	struct pollfd pfd = { .events = POLLIN };
+	sigset_t term, orig;
 	char opts[128];
 	pid_t child = 0, other = 0;
 	int fd, lookups = 0;
 	ssize_t n;
 
+	/* SIGTERM is taken only inside ppoll(), so it cannot be missed. */
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_BLOCK, &term, &orig);
+	sigaction(SIGTERM, &sa, NULL);
 	fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		perror("/dev/fuse");
 		return 1;
 	}
-	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=0,group_id=0", fd);
+	/* allow_other: A and B may run as another user than the mount's. */
+	snprintf(opts, sizeof(opts),
+		 "fd=%d,rootmode=40000,user_id=0,group_id=0,allow_other", fd);
 	if (mount("procterm_helper", dir, "fuse", MS_NOSUID | MS_NODEV, opts)) {
 		perror("mount fuse");
 		return 1;
 	}
 	for (;;) {
+		pfd.fd = fd;
+		pfd.revents = 0;
+		if (ppoll(&pfd, 1, NULL, &orig) < 0 && errno != EINTR) {
+			perror("ppoll");
+			return 1;
+		}
+		if (fuse_stop)
+			return fuse_finish(fd, child);
+		if (!(pfd.revents & POLLIN))
+			continue;
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -117,9 +194,6 @@ static int fuse_main(const char *dir)
 				 * first in fuse_lock_inode(). */
 				.flags = ii->flags & FUSE_PARALLEL_DIROPS,
 			};
-			char path[4096];
-			struct stat st;
-
 			reply(fd, in->unique, 0, &io, sizeof(io));
 			child = fork();
 			if (child < 0) {
@@ -127,14 +201,10 @@ static int fuse_main(const char *dir)
 				return 1;
 			}
 			if (!child) {
-				pid_t b;
-
 				close(fd);
-				b = fork();
-				snprintf(path, sizeof(path), "%s/%s", dir,
-					 b ? "a" : "b");
-				stat(path, &st);
-				_exit(0);
+				signal(SIGTERM, SIG_DFL);
+				sigprocmask(SIG_SETMASK, &orig, NULL);
+				fuse_child(dir, mib, uid);
 			}
 			break;
 		}
@@ -232,8 +302,13 @@ int main(int argc, char **argv)
 		}
 		printf("%d\n", (int)pid);
 		fflush(stdout);
-	} else if (argc == 3 && !strcmp(argv[1], "fuse")) {
-		return fuse_main(argv[2]);
+	} else if (argc >= 3 && argc <= 5 && !strcmp(argv[1], "fuse")) {
+		long mib = argc > 3 ? strtol(argv[3], NULL, 10) : 0;
+		long uid = argc > 4 ? strtol(argv[4], NULL, 10) : -1;
+
+		if (mib < 0 || mib > 4096 || (argc > 4 && uid < 0))
+			return usage();
+		return fuse_main(argv[2], mib, uid);
 	} else {
 		return usage();
 	}

@@ -109,10 +109,13 @@ long counter(const char *name)
 	return ret;
 }
 
-/* Poll until counter @name is 0; its last value (0 on success). */
+/*
+ * Poll until counter @name is 0; its last value (0 on success). The
+ * timeout is scaled by PROCTERM_TIMEOUT_SCALE, as the kselftest limits are.
+ */
 long counter_drains(const char *name, int timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = mono_ms() + (int64_t)timeout_ms * pt_timeout(1);
 	long v;
 
 	for (;;) {

@@ -18,14 +18,6 @@
 
 . "$(dirname "$0")/cli_lib.sh"
 
-mounts=()
-cli_cleanup_hook() {
-	local m
-	for m in "${mounts[@]}"; do
-		umount -l "$m" 2>/dev/null
-	done
-}
-
 cli_start
 
 if [ -z "$python" ]; then
@@ -131,36 +123,7 @@ check "... --json: state t, tracer $tracer" json_check \
 run kill --timeout 20s "$tracee"
 check "kill TRACEE --timeout 20s: exit 0, SIGKILL ended the stop (exit $rc)" [ "$rc" = 0 ]
 
-# ---- FUSE: killed in a request the server read and never answers
-fuse_ready() {
-	local ko
-	[ -c /dev/fuse ] && return 0
-	for ko in "${PROCTERM_MODDIR:-/nonexistent}"/kernel/fs/fuse/fuse.ko*; do
-		[ -f "$ko" ] || continue
-		case "$ko" in
-		*.xz) xz -dc "$ko" >"$tmp/fuse.ko" && insmod "$tmp/fuse.ko" ;;
-		*) insmod "$ko" ;;
-		esac
-	done 2>/dev/null
-	[ -c /dev/fuse ]
-}
-
-# fuse_start NAME: a server on $tmp/NAME; its PID in $daemon, the stuck
-# lookups' in $fa (the server's child) and $fb (fa's child).
-fuse_start() {
-	mkdir "$tmp/$1"
-	mkfifo "$tmp/$1.fifo"
-	"$helper" fuse "$tmp/$1" >"$tmp/$1.fifo" 2>"$tmp/$1.err" &
-	daemon=$!
-	started+=("$daemon")
-	mounts+=("$tmp/$1")
-	fa= fb=
-	read -r -t 60 fa fb <"$tmp/$1.fifo"
-	[ -n "$fb" ] || { diag <"$tmp/$1.err"; return 1; }
-	started+=("$fa" "$fb")
-	wait_state "$fa" S && wait_state "$fb" S
-}
-
+# ---- FUSE: killed in a request the server read and never answers (cli_lib.sh)
 if ! fuse_ready; then
 	if [ -n "${PROCTERM_FLAVOUR:-}" ]; then
 		not_ok "FUSE: no /dev/fuse in the guest (every supported kernel has FUSE)"

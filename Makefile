@@ -13,6 +13,7 @@
 #   make check           build and run every test in QEMU on each of KERNELS
 #   make check-debug     the same on the debug kernels (DEBUG_KERNELS), built once
 #   make check-debug-ci  CI's subset on the debug kernels (CI_DEBUG_TESTS)
+#   make debug-kernels   only build the debug kernels (cached afterwards)
 #   make check-build     compile-only, W=1 + sparse, every x86-64 header flavour
 #   make meta            print kmod/META (version, supported kernel range)
 #   make demo | vm       the demo, or a shell, in QEMU on DEMO_KERNEL
@@ -206,6 +207,16 @@ check:
 check-debug:
 	$(QEMU_RUN) --check $(DEBUG_KERNELS)
 
+# Both debug kernels, built unless cached; nothing else. debug-kernel-deps
+# installs only the packages their build needs.
+debug-kernels:
+	@for k in $(DEBUG_KERNELS); do \
+		$(CURDIR)/tests/qemu/debug-kernel.sh $$k >/dev/null || exit 1; \
+	done
+
+debug-kernel-deps:
+	$(CURDIR)/tests/qemu/debug-kernel.sh --deps
+
 check-debug-ci:
 	rc=0; \
 	MAKE="$(MAKE)" PROCTERM_TESTS="$(CI_DEBUG_TESTS)" $(CURDIR)/tests/qemu/run.sh --check debug || rc=1; \
@@ -242,4 +253,4 @@ clean:
 	@if [ -f tests/Makefile ]; then $(MAKE) -C tests clean; fi
 
 .PHONY: all module example ctl linux-source tests install style sparse deps check check-debug \
-	check-debug-ci check-build meta demo vm bench bench-reap clean dkms-source dkms-install dkms-remove deb
+	check-debug-ci debug-kernels debug-kernel-deps check-build meta demo vm bench bench-reap clean dkms-source dkms-install dkms-remove deb

@@ -5,6 +5,9 @@
 # linux-source-6.12, once, and cache it.
 #
 #   tests/qemu/debug-kernel.sh NAME        (NAME: debug or debug-rt)
+#   tests/qemu/debug-kernel.sh --deps      only install the packages a build
+#                                          needs (so that a build started in
+#                                          the background never runs apt)
 #
 # The config is "make allnoconfig", then debug-base.config and NAME.config
 # (both in tests/qemu/) merged with merge_config.sh, then olddefconfig.
@@ -24,12 +27,22 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/qemu/lib.sh
 . "$here/lib.sh"
 
-name=${1:?usage: debug-kernel.sh NAME (debug or debug-rt)}
+name=${1:?usage: debug-kernel.sh NAME (debug or debug-rt) | --deps}
+tarball=/usr/src/linux-source-6.12.tar.xz
+# The source, the compiler, kbuild's tools and the libraries objtool and
+# the signing tools link against.
+build_deps() {
+	[ -f "$tarball" ] || apt_ensure linux-source-6.12
+	apt_ensure build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils
+}
+if [ "$name" = --deps ]; then
+	build_deps
+	exit 0
+fi
 frags=("$here/debug-base.config" "$here/$name.config")
 for f in "${frags[@]}"; do
 	[ -f "$f" ] || die "no config fragment $f"
 done
-tarball=/usr/src/linux-source-6.12.tar.xz
 [ -f "$tarball" ] || apt_ensure linux-source-6.12
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 gccver=$(gcc --version | head -n 1)
@@ -55,9 +68,7 @@ if [ -e "$out/.built" ]; then
 	exit 0
 fi
 
-# The compiler, kbuild's tools and the libraries objtool and the signing
-# tools link against.
-apt_ensure build-essential flex bison bc libelf-dev libssl-dev cpio xz-utils
+build_deps
 
 t0=$(date +%s)
 # The source, unpacked once (about 1.5 GB); its own lock, since both

@@ -90,7 +90,7 @@ static pid_t spawn_stopped(int uid, int threads)
 	int a[2] = { uid, threads };
 	pid_t p = pt_spawn(stopped_body, a, NULL, 1);
 
-	if (p > 0 && pt_wait_state(p, 'T', 10000)) {
+	if (p > 0 && pt_wait_threads_state(p, 'T', 10000)) {
 		pt_reap(&p);
 		return -ETIMEDOUT;
 	}

@@ -89,6 +89,11 @@ bool pt_pid_alive(pid_t pid);
 int pt_thread_count(pid_t pid);
 /* Poll until /proc/@pid/stat shows @state; 0 or -ETIMEDOUT. */
 int pt_wait_state(pid_t pid, char state, int timeout_ms);
+/*
+ * The same for every thread of @pid: a group stop has reached the leader
+ * ('T') before the other threads have stopped.
+ */
+int pt_wait_threads_state(pid_t pid, char state, int timeout_ms);
 /* A PID that no process or thread uses right now, or -errno. */
 pid_t pt_unused_pid(void);
 

@@ -301,6 +301,45 @@ int pt_wait_state(pid_t pid, char state, int timeout_ms)
 	}
 }
 
+/* Every thread of @pid in @state: 1, 0 if one is not, -errno. */
+static int threads_in_state(pid_t pid, char state)
+{
+	struct pt_stat st;
+	char path[64];
+	struct dirent *de;
+	int n = 0, all = 1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while (all && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		n++;
+		if (pt_read_task_stat(pid, (pid_t)atoi(de->d_name), &st) ||
+		    st.state != state)
+			all = 0;
+	}
+	closedir(d);
+	return n ? all : -ESRCH;
+}
+
+int pt_wait_threads_state(pid_t pid, char state, int timeout_ms)
+{
+	int64_t deadline = pt_now_ms() + timeout_ms;
+	int delay = 1;
+
+	for (;;) {
+		if (threads_in_state(pid, state) == 1)
+			return 0;
+		if (pt_now_ms() > deadline)
+			return -ETIMEDOUT;
+		pt_backoff(&delay);
+	}
+}
+
 pid_t pt_unused_pid(void)
 {
 	char buf[32], path[64];

@@ -40,7 +40,7 @@ rss_mib() { awk '$1 == "RssAnon:" { print int($2 / 1024) }' "/proc/$1/status" 2>
 kill_stuck() {
 	local before after
 	local -a as=()
-	[ "$1" = nobody ] && { as=(setpriv --reuid=$nobody --regid=$nobody --clear-groups); shift; }
+	[ "$1" = nobody ] && { as=(as_nobody); shift; }
 	rss0=$(rss_mib "$fa")
 	before=$(memfree_kb)
 	"${as[@]}" "$PROCTERM" "$@" >/dev/null 2>"$tmp/stderr"
@@ -48,7 +48,7 @@ kill_stuck() {
 	rss=$(rss_mib "$fa")
 	after=$(memfree_kb)
 	err=$(cat "$tmp/stderr")
-	printf '%s\n' "\$ ${as[*]:+(nobody) }procterm $* -> exit $rc; the victim's RssAnon ${rss0:-?} -> ${rss:-?} MiB, MemFree +$(((after - before) / 1024)) MiB" \
+	printf '%s\n' "\$ ${as:+(nobody) }procterm $* -> exit $rc; the victim's RssAnon ${rss0:-?} -> ${rss:-?} MiB, MemFree +$(((after - before) / 1024)) MiB" \
 		${err:+"stderr: $err"} | diag
 }
 

@@ -11,8 +11,13 @@
  * With an exit status, the SIGKILL is sent and the status published with
  * tasklist_lock read-held (see exitstatus.c): the status exists only if
  * the kill was permitted, and before the parent can reap the group.
+ *
+ * A kill that was sent is reported to the "events" group (events.c): its
+ * record is taken before the kill and queued only once the kill succeeded.
  */
 #include <linux/sched/signal.h>
+
+#include <linux/procterm.h>
 
 #include "procterm.h"
 
@@ -36,19 +41,56 @@ int pt_perm_check(struct pid *pid, struct netlink_ext_ack *extack)
 	return ret;
 }
 
+/*
+ * The event of a kill that was sent (events.c): reported once the group is
+ * dead; nothing for a kill that was refused.
+ */
+static void pt_kill_event(struct pt_event *ev, const struct pt_target *t,
+			  const struct pt_kill_req *req, int ret)
+{
+	struct pt_event_req r;
+
+	if (ret || IS_ERR_OR_NULL(ev)) {
+		if (ret)
+			pt_event_discard(ev);
+		else
+			pt_event_queue(ev);	/* counts a lost record */
+		return;
+	}
+	pt_event_requester(&r, PROCTERM_EVENT_MODE_IMMEDIATE, req->flags, 0);
+	pt_event_fill(ev, &r, t->pid, t->task);
+	pt_event_queue(ev);
+}
+
+static int pt_kill_status(const struct pt_target *t,
+			  const struct pt_kill_req *req,
+			  struct netlink_ext_ack *extack);
+
 int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
 		struct netlink_ext_ack *extack)
 {
-	struct task_struct *leader;
-	struct pt_status *st;
-	bool published;
+	/* Taken before the kill, so that a sent kill is always reported. */
+	struct pt_event *ev = pt_event_alloc();
 	int ret;
 
 	if (!req->has_status) {
 		ret = kill_pid(t->pid, SIGKILL, 0);
 		pt_kill_errmsg(ret, extack);
-		return ret;
+	} else {
+		ret = pt_kill_status(t, req, extack);
 	}
+	pt_kill_event(ev, t, req, ret);
+	return ret;
+}
+
+static int pt_kill_status(const struct pt_target *t,
+			  const struct pt_kill_req *req,
+			  struct netlink_ext_ack *extack)
+{
+	struct task_struct *leader;
+	struct pt_status *st;
+	bool published;
+	int ret;
 
 	if (!pt_exitstatus_available()) {
 		NL_SET_ERR_MSG_MOD(extack, "exit status rewriting is unavailable on this kernel");

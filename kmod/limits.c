@@ -71,6 +71,10 @@ static const char * const pt_stat_names[PT_STAT_NR] = {
 	[PT_STAT_STATUS]	= "status",
 	[PT_STAT_USERS]		= "users",
 	[PT_STAT_REFUSED]	= "deferred_refused",
+	[PT_STAT_EVENTS]	= "events",
+	[PT_STAT_EVENTS_SENT]	= "events_sent",
+	[PT_STAT_EVENTS_LOST]	= "events_lost",
+	[PT_STAT_EVENTS_FAILED]	= "events_send_failed",
 };
 
 static const char * const pt_res_names[PT_RES_NR] __maybe_unused = {
@@ -231,6 +235,7 @@ static int pt_counters_show(struct seq_file *m, void *v)
 		seq_printf(m, "%s %d\n", pt_stat_names[i], atomic_read(&pt_stats[i]));
 	seq_printf(m, "feature_exit_status %d\n", pt_exitstatus_available());
 	seq_printf(m, "feature_tree %d\n", !!pt_tasklist_lock);
+	seq_printf(m, "feature_events %d\n", pt_genl_events_available());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pt_counters);

@@ -15,6 +15,7 @@
 #include <linux/sched.h>
 #include <linux/netlink.h>
 #include <linux/uidgid.h>
+#include <linux/err.h>
 
 struct pid;
 struct sk_buff;
@@ -85,6 +86,10 @@ enum pt_stat {
 	PT_STAT_STATUS,
 	PT_STAT_USERS,
 	PT_STAT_REFUSED,		/* deferred kills refused when firing */
+	PT_STAT_EVENTS,			/* event records kept */
+	PT_STAT_EVENTS_SENT,
+	PT_STAT_EVENTS_LOST,		/* no record could be kept */
+	PT_STAT_EVENTS_FAILED,		/* a message not built or multicast */
 	PT_STAT_NR,
 };
 
@@ -108,6 +113,33 @@ void pt_waiter_discard(struct pt_waiter *w);
 void pt_waiter_publish(struct pt_waiter *w, struct genl_info *info,
 		       const struct pt_target *t);
 
+/* events.c */
+struct pt_event;
+/* Who asked for a kill, as the event reports it. */
+struct pt_event_req {
+	pid_t pid;			/* initial PID namespace */
+	u32 uid;			/* initial user namespace */
+	char comm[TASK_COMM_LEN];
+	u32 mode;			/* PROCTERM_EVENT_MODE_* */
+	u32 flags;			/* PROCTERM_F_* */
+	u64 id;				/* deferred or tree request, or 0 */
+	u64 request_ns;			/* CLOCK_BOOTTIME */
+};
+
+/* An event that should be kept but could not be: counted lost if sent. */
+#define PT_EVENT_NONE ((struct pt_event *)ERR_PTR(-ENOMEM))
+
+bool pt_events_wanted(void);
+struct pt_event *pt_event_alloc(void);
+void pt_event_discard(struct pt_event *ev);
+void pt_event_requester(struct pt_event_req *r, u32 mode, u32 flags, u64 id);
+void pt_event_fill(struct pt_event *ev, const struct pt_event_req *r,
+		   struct pid *pid, struct task_struct *leader);
+void pt_event_queue(struct pt_event *ev);
+void pt_event_lost(unsigned int n);
+void pt_events_stop(void);
+void pt_events_exit(void);
+
 /* kill.c */
 int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
 		struct netlink_ext_ack *extack);
@@ -115,6 +147,7 @@ int pt_perm_check(struct pid *pid, struct netlink_ext_ack *extack);
 
 /* deferred.c */
 void pt_deferred_exit(void);
+u64 pt_request_id_new(void);
 int pt_deferred_arm(const struct pt_target *t, const struct pt_kill_req *req,
 		    u64 *id, struct netlink_ext_ack *extack);
 int pt_deferred_tree_begin(const struct pt_target *root,
@@ -148,5 +181,8 @@ void pt_genl_unregister(void);
 void *pt_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 		     u8 cmd);
 int pt_put_u64(struct sk_buff *skb, int attr, u64 value);
+bool pt_genl_events_available(void);
+bool pt_genl_has_listeners(void);
+int pt_genl_multicast_events(struct sk_buff *skb);
 
 #endif /* _PROCTERM_H */

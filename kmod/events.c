@@ -230,6 +230,14 @@ static int pt_event_fill_msg(struct sk_buff *skb, const struct pt_event *ev,
 	return 0;
 }
 
+/* The size of one message: what pt_event_fill_msg() puts. */
+static size_t pt_event_msg_size(void)
+{
+	return 4 * nla_total_size_64bit(sizeof(u64)) +
+	       8 * nla_total_size(sizeof(u32)) +
+	       2 * nla_total_size(TASK_COMM_LEN);
+}
+
 static void pt_event_send(struct pt_event *ev)
 {
 	u64 seq = atomic64_inc_return(&pt_events_seq);
@@ -240,7 +248,7 @@ static void pt_event_send(struct pt_event *ev)
 	lockdep_assert_held(&pt_events_lock);
 	if (!dead_ns)
 		dead_ns = ktime_get_boottime_ns();
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	skb = genlmsg_new(pt_event_msg_size(), GFP_KERNEL);
 	if (!skb) {
 		pt_stat_add(PT_STAT_EVENTS_FAILED, 1);
 		return;

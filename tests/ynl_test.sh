@@ -9,7 +9,9 @@
 #  - kill with an exit status: the reply echoes the request, and the
 #    shell's wait sees the child exit with that status;
 #  - kill of an unused PID fails with ESRCH, "no such process";
-#  - pending dumps an empty list; cancel of an unknown request is ENOENT.
+#  - pending dumps an empty list; cancel of an unknown request is ENOENT;
+#  - ynl --subscribe events receives the event of a process killed while
+#    it listens, with the attributes the spec names.
 #
 # ynl comes from the linux-source files the top-level Makefile extracts
 # into build/linux-source/ (or PROCTERM_SRC, a directory holding an
@@ -28,7 +30,7 @@ spec=$repo/docs/netlink/procterm.yaml
 schema=$src/Documentation/netlink/genetlink-legacy.yaml
 mod=/sys/module/procterm
 KSFT_SKIP=4
-PLAN=9
+PLAN=10
 
 n=0 failed=0 passed=0
 child=
@@ -48,7 +50,8 @@ skip_all() {
 		 "kill do with exit-status 7: the reply" \
 		 "wait for the child: exit status 7" \
 		 "kill do of an unused PID: ESRCH" "pending dump: empty list" \
-		 "cancel do of an unknown request-id: ENOENT"; do
+		 "cancel do of an unknown request-id: ENOENT" \
+		 "subscribe events: the event of a killed process"; do
 		skip "$d" "$1"
 	done
 	exit $KSFT_SKIP
@@ -160,11 +163,11 @@ fi
 
 # ---- 2: ynl resolves the family and lists the operations of the spec
 out=$(ynl --list-ops)
-check "ynl resolves the family; ops kill [do], list [do, dump], pending [dump], cancel [do]" \
+check "ynl resolves the family; ops kill [do], list [do, dump], pending [dump], cancel [do], event [event]" \
 	"$out" \
 	'sorted((l.split()[0], tuple(sorted(l.translate(str.maketrans("[],", "   ")).split()[1:])))
 	        for l in out.splitlines() if l.strip()) ==
-	 [("cancel", ("do",)), ("kill", ("do",)), ("list", ("do", "dump")), ("pending", ("dump",))]'
+	 [("cancel", ("do",)), ("event", ("event",)), ("kill", ("do",)), ("list", ("do", "dump")), ("pending", ("dump",))]'
 
 # ---- a child to look at and to terminate
 sleep 1000 &
@@ -269,6 +272,49 @@ check "cancel do of an unknown request-id: ENOENT, \"no such deferred request\""
 	'E["RC"] == "1" and "error: -2" in out and
 	 "no such deferred request" in out' \
 	RC="$rc"
+
+# ---- 10: subscribe to the events group, receive a killed process's event
+counters=/sys/kernel/debug/procterm/counters
+sent() { sed -n 's/^events_sent //p' "$counters" 2>/dev/null; }
+if [ ! -r "$counters" ] || [ -z "$(sent)" ]; then
+	not_ok "subscribe events: no events_sent in $counters"
+else
+	ynl --subscribe events --sleep 20 >"${TMPDIR:-/tmp}/ynl-events.$$" &
+	listener=$!
+	before=$(sent)
+	victims=
+	# Kill (procterm, through ynl) a process at a time until one's event is
+	# sent: the listener has joined.
+	for _ in $(seq 30); do
+		sleep 1000 &
+		v=$!
+		victims="$victims $v"
+		ynl --do kill --json "{\"pid\": $v}" >/dev/null
+		wait "$v" 2>/dev/null
+		for _ in $(seq 20); do
+			[ "$(sent)" != "$before" ] && break
+			sleep 0.05
+		done
+		[ "$(sent)" != "$before" ] && break
+	done
+	wait "$listener"
+	out=$(cat "${TMPDIR:-/tmp}/ynl-events.$$")
+	rm -f "${TMPDIR:-/tmp}/ynl-events.$$"
+	check "subscribe events: one event per killed process, with the spec's attributes" \
+		"$out" \
+		'isinstance(r, list) and len(r) >= 1 and
+		 all(m["name"] == "event" for m in r) and
+		 len({m["msg"]["pid"] for m in r}) == len(r) and
+		 {m["msg"]["pid"] for m in r} <= set(int(v) for v in E["V"].split()) and
+		 all(m["msg"]["event-mode"] == "immediate" and
+		     m["msg"]["event-stage"] == "kill" and
+		     m["msg"]["wait-status"] == 9 and m["msg"]["comm"] == "sleep" and
+		     m["msg"]["requester-comm"].startswith("python") and
+		     set(m["msg"]) >= {"event-seq", "pid", "start-time", "uid",
+		                       "requester-pid", "requester-uid", "flags",
+		                       "elapsed-ns"} for m in r)' \
+		V="$victims"
+fi
 
 echo "# $passed passed, $failed failed"
 [ "$failed" = 0 ] || exit 1

@@ -38,6 +38,7 @@ watch_start() {
 	while [ "$SECONDS" -lt "$end" ]; do
 		spawn
 		probe=$last
+		wait_comm "$probe" sleep
 		probes="$probes $probe"
 		"$PROCTERM" kill --wait "$probe" >/dev/null 2>&1
 		reap "$probe"
@@ -94,6 +95,7 @@ if watch_start "$f" --json; then
 	ok "watch --json reports a kill"
 	spawn
 	single=$last
+	wait_comm "$single" sleep
 	run kill --status 3 --wait "$single"
 	reap "$single"
 	spawn_tree

@@ -10,8 +10,8 @@
 #    shell's wait sees the child exit with that status;
 #  - kill of an unused PID fails with ESRCH, "no such process";
 #  - pending dumps an empty list; cancel of an unknown request is ENOENT;
-#  - ynl --subscribe events receives the event of a process killed while
-#    it listens, with the attributes the spec names.
+#  - ynl --subscribe events receives the event of a process procterm
+#    killed while it listens, with the attributes the spec names.
 #
 # ynl comes from the linux-source files the top-level Makefile extracts
 # into build/linux-source/ (or PROCTERM_SRC, a directory holding an
@@ -279,17 +279,25 @@ sent() { sed -n 's/^events_sent //p' "$counters" 2>/dev/null; }
 if [ ! -r "$counters" ] || [ -z "$(sent)" ]; then
 	not_ok "subscribe events: no events_sent in $counters"
 else
-	ynl --subscribe events --sleep 20 >"${TMPDIR:-/tmp}/ynl-events.$$" &
+	# The CLI kills (fast, unlike a Python start under emulation) while
+	# ynl listens for 15 s; it reads what came once the sleep is over.
+	timeout 90 "$python" "$cli" --spec "$spec" "${schema_args[@]}" \
+		--output-json --subscribe events --sleep 15 \
+		>"${TMPDIR:-/tmp}/ynl-events.$$" 2>&1 &
 	listener=$!
 	before=$(sent)
 	victims=
-	# Kill (procterm, through ynl) a process at a time until one's event is
-	# sent: the listener has joined.
+	# Kill (with procterm) a process at a time until one's event is sent:
+	# the listener has joined.
 	for _ in $(seq 30); do
 		sleep 1000 &
 		v=$!
 		victims="$victims $v"
-		ynl --do kill --json "{\"pid\": $v}" >/dev/null
+		for _ in $(seq 100); do
+			[ "$(cat "/proc/$v/comm" 2>/dev/null)" = sleep ] && break
+			sleep 0.05
+		done
+		"${PROCTERM:-$repo/ctl/procterm}" kill "$v" >/dev/null
 		wait "$v" 2>/dev/null
 		for _ in $(seq 20); do
 			[ "$(sent)" != "$before" ] && break
@@ -309,7 +317,7 @@ else
 		 all(m["msg"]["event-mode"] == "immediate" and
 		     m["msg"]["event-stage"] == "kill" and
 		     m["msg"]["wait-status"] == 9 and m["msg"]["comm"] == "sleep" and
-		     m["msg"]["requester-comm"].startswith("python") and
+		     m["msg"]["requester-comm"] == "procterm" and
 		     set(m["msg"]) >= {"event-seq", "pid", "start-time", "uid",
 		                       "requester-pid", "requester-uid", "flags",
 		                       "elapsed-ns"} for m in r)' \

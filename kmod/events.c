@@ -176,6 +176,8 @@ void pt_event_fill(struct pt_event *ev, const struct pt_event_req *r,
  */
 void pt_event_queue(struct pt_event *ev)
 {
+	bool dead;
+
 	if (!ev)
 		return;
 	if (IS_ERR(ev)) {
@@ -191,10 +193,16 @@ void pt_event_queue(struct pt_event *ev)
 	}
 	list_add_tail(&ev->node, &pt_events);
 	add_wait_queue(&ev->pid->wait_pidfd, &ev->wq);
+	/*
+	 * The group may have died before the record was on the queue.
+	 * Decided under the lock: once it is dropped, a running scan may
+	 * send and free @ev. Either the exit path's wake (which takes the
+	 * queue's lock after setting exit_state) sees our entry, or this
+	 * check, after add_wait_queue() took that lock, sees the death.
+	 */
+	dead = pt_pid_group_dead(ev->pid);
 	mutex_unlock(&pt_events_lock);
-
-	/* The group may have died before the record was on the queue. */
-	if (pt_pid_group_dead(ev->pid))
+	if (dead)
 		queue_work(system_wq, &pt_event_work);
 }
 

@@ -58,7 +58,7 @@ struct pt_event {
 	struct wait_queue_entry wq;
 	struct pid *pid;		/* referenced; owns wait_pidfd */
 	struct task_struct *pin;	/* referenced: pins the signal_struct */
-	u64 woken_ns;			/* last wake, CLOCK_BOOTTIME */
+	u64 woken_ns;			/* first wake, CLOCK_BOOTTIME */
 	pid_t nr;			/* initial PID namespace */
 	u64 start_time;			/* initial time namespace */
 	u32 uid;
@@ -80,7 +80,13 @@ static int pt_event_wake(struct wait_queue_entry *wq, unsigned int mode,
 {
 	struct pt_event *ev = container_of(wq, struct pt_event, wq);
 
-	WRITE_ONCE(ev->woken_ns, ktime_get_boottime_ns());
+	/*
+	 * The first wake is the group's death; a later one (the leader's
+	 * reap) must not add the zombie's time. Wakes are serialised by the
+	 * queue's lock.
+	 */
+	if (!READ_ONCE(ev->woken_ns))
+		WRITE_ONCE(ev->woken_ns, ktime_get_boottime_ns());
 	queue_work(system_wq, &pt_event_work);
 	return 0;
 }

@@ -46,10 +46,8 @@ int pt_perm_check(struct pid *pid, struct netlink_ext_ack *extack)
  * dead; nothing for a kill that was refused.
  */
 static void pt_kill_event(struct pt_event *ev, const struct pt_target *t,
-			  const struct pt_kill_req *req, int ret)
+			  const struct pt_event_req *r, int ret)
 {
-	struct pt_event_req r;
-
 	if (ret || IS_ERR_OR_NULL(ev)) {
 		if (ret)
 			pt_event_discard(ev);
@@ -57,8 +55,7 @@ static void pt_kill_event(struct pt_event *ev, const struct pt_target *t,
 			pt_event_queue(ev);	/* counts a lost record */
 		return;
 	}
-	pt_event_requester(&r, PROCTERM_EVENT_MODE_IMMEDIATE, req->flags, 0);
-	pt_event_fill(ev, &r, t->pid, t->task);
+	pt_event_fill(ev, r, t->pid, t->task);
 	pt_event_queue(ev);
 }
 
@@ -71,15 +68,19 @@ int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
 {
 	/* Taken before the kill, so that a sent kill is always reported. */
 	struct pt_event *ev = pt_event_alloc();
+	struct pt_event_req r;
 	int ret;
 
+	/* The request's time before the kill: ELAPSED_NS starts here. */
+	if (!IS_ERR_OR_NULL(ev))
+		pt_event_requester(&r, PROCTERM_EVENT_MODE_IMMEDIATE, req->flags, 0);
 	if (!req->has_status) {
 		ret = kill_pid(t->pid, SIGKILL, 0);
 		pt_kill_errmsg(ret, extack);
 	} else {
 		ret = pt_kill_status(t, req, extack);
 	}
-	pt_kill_event(ev, t, req, ret);
+	pt_kill_event(ev, t, &r, ret);
 	return ret;
 }
 

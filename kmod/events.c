@@ -33,6 +33,7 @@
  */
 #include <linux/atomic.h>
 #include <linux/cred.h>
+#include <linux/hashtable.h>
 #include <linux/list.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
@@ -55,6 +56,7 @@ MODULE_PARM_DESC(max_events, "termination events kept until their process is dea
 
 struct pt_event {
 	struct list_head node;
+	struct hlist_node hnode;	/* pt_events_hash, by pid */
 	struct wait_queue_entry wq;
 	struct pid *pid;		/* referenced; owns wait_pidfd */
 	struct task_struct *pin;	/* referenced: pins the signal_struct */
@@ -67,6 +69,9 @@ struct pt_event {
 };
 
 static LIST_HEAD(pt_events);
+/* The listed records by struct pid: one event per process (dedupe). */
+#define PT_EVENTS_BITS 10
+static DEFINE_HASHTABLE(pt_events_hash, PT_EVENTS_BITS);
 static DEFINE_MUTEX(pt_events_lock);
 static bool pt_events_stopped;		/* under pt_events_lock */
 static atomic_t pt_events_nr = ATOMIC_INIT(0);
@@ -176,9 +181,24 @@ void pt_event_fill(struct pt_event *ev, const struct pt_event_req *r,
 	ev->req = *r;
 }
 
+/* Is a record for @pid listed (its event not yet sent)? */
+static bool pt_event_listed(struct pid *pid)
+{
+	struct pt_event *ev;
+
+	lockdep_assert_held(&pt_events_lock);
+	hash_for_each_possible(pt_events_hash, ev, hnode, (unsigned long)pid)
+		if (ev->pid == pid)
+			return true;
+	return false;
+}
+
 /*
  * A kill was sent: report it when the process is dead. @ev is what
- * pt_event_alloc() gave, filled. Process context, no lock held.
+ * pt_event_alloc() gave, filled. Process context, no lock held. A process
+ * that has a record listed already (two kill paths raced, or two threads
+ * of one target fired a deferred request: kill_pid() is 0 for a group
+ * already exiting) gets no second one: the first queued wins.
  */
 void pt_event_queue(struct pt_event *ev)
 {
@@ -192,12 +212,15 @@ void pt_event_queue(struct pt_event *ev)
 	}
 	init_waitqueue_func_entry(&ev->wq, pt_event_wake);
 	mutex_lock(&pt_events_lock);
-	if (pt_events_stopped) {
+	if (pt_events_stopped || pt_event_listed(ev->pid)) {
+		if (!pt_events_stopped)
+			pt_stat_add(PT_STAT_EVENTS_DUP, 1);
 		mutex_unlock(&pt_events_lock);
 		pt_event_free(ev);
 		return;
 	}
 	list_add_tail(&ev->node, &pt_events);
+	hash_add(pt_events_hash, &ev->hnode, (unsigned long)ev->pid);
 	add_wait_queue(&ev->pid->wait_pidfd, &ev->wq);
 	/*
 	 * The group may have died before the record was on the queue.
@@ -285,6 +308,7 @@ static void pt_event_drop(struct pt_event *ev)
 	lockdep_assert_held(&pt_events_lock);
 	remove_wait_queue(&ev->pid->wait_pidfd, &ev->wq);
 	list_del(&ev->node);
+	hash_del(&ev->hnode);
 	pt_event_free(ev);
 }
 

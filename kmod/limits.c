@@ -75,6 +75,7 @@ static const char * const pt_stat_names[PT_STAT_NR] = {
 	[PT_STAT_EVENTS_SENT]	= "events_sent",
 	[PT_STAT_EVENTS_LOST]	= "events_lost",
 	[PT_STAT_EVENTS_FAILED]	= "events_send_failed",
+	[PT_STAT_EVENTS_DUP]	= "events_duplicate",
 };
 
 static const char * const pt_res_names[PT_RES_NR] __maybe_unused = {

@@ -90,6 +90,7 @@ enum pt_stat {
 	PT_STAT_EVENTS_SENT,
 	PT_STAT_EVENTS_LOST,		/* no record could be kept */
 	PT_STAT_EVENTS_FAILED,		/* a message not built or multicast */
+	PT_STAT_EVENTS_DUP,		/* a second record for one process */
 	PT_STAT_NR,
 };
 

@@ -224,8 +224,12 @@ static void pt_deferred_kill(struct pt_deferred *d)
 	/* Without memory for the status, still kill: that was asked first. */
 	if (d->has_status)
 		st = pt_status_alloc(GFP_KERNEL_ACCOUNT);
-	/* The event's record, before the kill (events.c). */
-	ev = pt_event_alloc();
+	/*
+	 * The event's record, before the kill (events.c), charged to the
+	 * requester who armed the request.
+	 */
+	ev = pt_event_alloc(pt_events_wanted() ? d->user : NULL, d->admin,
+			    GFP_KERNEL_ACCOUNT);
 
 	read_lock(pt_tasklist_lock);
 	/*
@@ -247,7 +251,7 @@ static void pt_deferred_kill(struct pt_deferred *d)
 		st = NULL;
 	if (!ret && !IS_ERR_OR_NULL(ev))
 		pt_event_fill(ev, &d->ev_req, task_tgid(current),
-			      current->group_leader);
+			      current->group_leader, false);
 	read_unlock(pt_tasklist_lock);
 
 	pt_status_discard(st);

@@ -51,15 +51,35 @@
 #include "procterm.h"
 
 static unsigned int max_events = 16384;
-module_param(max_events, uint, 0644);
-MODULE_PARM_DESC(max_events, "termination events kept until their process is dead (all users)");
+
+/* At most INT_MAX: pt_events_nr and the per-user charges are atomic_t. */
+static int pt_max_events_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, INT_MAX);
+}
+
+static const struct kernel_param_ops pt_max_events_ops = {
+	.set = pt_max_events_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_events, &pt_max_events_ops, &max_events, 0644);
+MODULE_PARM_DESC(max_events,
+		 "termination events kept until their process is dead (all users; 1/16 per user without CAP_SYS_ADMIN)");
+
+unsigned int pt_events_max(void)
+{
+	return READ_ONCE(max_events);
+}
 
 struct pt_event {
-	struct list_head node;
+	struct list_head node;		/* pt_events, or a caller's stash */
 	struct hlist_node hnode;	/* pt_events_hash, by pid */
 	struct wait_queue_entry wq;
 	struct pid *pid;		/* referenced; owns wait_pidfd */
 	struct task_struct *pin;	/* referenced: pins the signal_struct */
+	struct pt_user *user;		/* referenced, charged PT_RES_EVENTS */
+	bool admin;			/* the share it was charged against */
 	u64 woken_ns;			/* first wake, CLOCK_BOOTTIME */
 	pid_t nr;			/* initial PID namespace */
 	u64 start_time;			/* initial time namespace */
@@ -111,26 +131,60 @@ void pt_event_lost(unsigned int n)
 }
 
 /*
- * A record for a kill about to be sent: NULL when nobody listens (no
- * event), PT_EVENT_NONE when one should be kept but cannot (the kill
- * counts it lost if it happens), or a record. Process context.
+ * Whom the records of a kill from current are charged to: NULL when nobody
+ * listens (no event at all), PT_EVENT_USER_NONE when the entry could not
+ * be had (every event of the kill is lost), or a referenced entry to give
+ * back with pt_event_user_put(). Process context.
  */
-struct pt_event *pt_event_alloc(void)
+struct pt_user *pt_event_user(void)
 {
-	struct pt_event *ev;
+	struct pt_user *u;
 
 	if (!pt_events_wanted())
 		return NULL;
-	if (atomic_inc_return(&pt_events_nr) > READ_ONCE(max_events))
+	u = pt_user_get(pt_charge_uid(current_cred()));
+	return u ? u : PT_EVENT_USER_NONE;
+}
+
+void pt_event_user_put(struct pt_user *u)
+{
+	if (!IS_ERR_OR_NULL(u))
+		pt_user_put(u);
+}
+
+/*
+ * A record for a kill about to be sent, charged to @u (see
+ * pt_event_user()): NULL when @u is NULL (no event), PT_EVENT_LOST when
+ * one should be kept but cannot be (no memory, the requester's share or
+ * max_events reached; the kill counts it lost if it happens), or a record.
+ * Atomic-safe with a non-sleeping @gfp: the tree kill allocates under
+ * tasklist_lock.
+ */
+struct pt_event *pt_event_alloc(struct pt_user *u, bool admin, gfp_t gfp)
+{
+	struct pt_event *ev;
+
+	if (!u)
+		return NULL;
+	if (IS_ERR(u))
+		return PT_EVENT_LOST;
+	if (atomic_inc_return(&pt_events_nr) > (int)READ_ONCE(max_events))
 		goto full;
-	ev = kzalloc(sizeof(*ev), GFP_KERNEL_ACCOUNT);
+	if (pt_charge(u, PT_RES_EVENTS, 1, admin, NULL))
+		goto full;
+	ev = kzalloc(sizeof(*ev), gfp);
 	if (!ev)
-		goto full;
+		goto uncharge;
+	pt_user_hold(u);
+	ev->user = u;
+	ev->admin = admin;
 	pt_stat_add(PT_STAT_EVENTS, 1);
 	return ev;
+uncharge:
+	pt_uncharge(u, PT_RES_EVENTS, 1);
 full:
 	atomic_dec(&pt_events_nr);
-	return PT_EVENT_NONE;
+	return PT_EVENT_LOST;
 }
 
 static void pt_event_free(struct pt_event *ev)
@@ -138,6 +192,8 @@ static void pt_event_free(struct pt_event *ev)
 	if (ev->pin)
 		put_task_struct(ev->pin);
 	put_pid(ev->pid);
+	pt_uncharge(ev->user, PT_RES_EVENTS, 1);
+	pt_user_put(ev->user);
 	kfree(ev);
 	atomic_dec(&pt_events_nr);
 	pt_stat_add(PT_STAT_EVENTS, -1);
@@ -165,10 +221,11 @@ void pt_event_requester(struct pt_event_req *r, u32 mode, u32 flags, u64 id)
 
 /*
  * The SIGKILL of @leader's group (TGID @pid) was accepted. Only copies and
- * takes references: may be called under tasklist_lock.
+ * takes references: may be called under tasklist_lock. @may_lock: no
+ * lock is held, so the comm is read under task_lock().
  */
 void pt_event_fill(struct pt_event *ev, const struct pt_event_req *r,
-		   struct pid *pid, struct task_struct *leader)
+		   struct pid *pid, struct task_struct *leader, bool may_lock)
 {
 	ev->pid = get_pid(pid);
 	get_task_struct(leader);
@@ -176,8 +233,13 @@ void pt_event_fill(struct pt_event *ev, const struct pt_event_req *r,
 	ev->nr = pid_nr(pid);
 	ev->start_time = pt_start_time_off(leader, 0);
 	ev->uid = from_kuid_munged(&init_user_ns, task_uid(leader));
-	memcpy(ev->comm, leader->comm, sizeof(ev->comm));
-	ev->comm[TASK_COMM_LEN - 1] = '\0';
+	if (may_lock) {
+		get_task_comm(ev->comm, leader);
+	} else {
+		/* Racy against prctl(PR_SET_NAME), but NUL-terminated. */
+		memcpy(ev->comm, leader->comm, sizeof(ev->comm));
+		ev->comm[TASK_COMM_LEN - 1] = '\0';
+	}
 	ev->req = *r;
 }
 
@@ -194,11 +256,42 @@ static bool pt_event_listed(struct pid *pid)
 }
 
 /*
+ * List @ev, filled, or free it: after unload began, or when its process
+ * already has a record (two kill paths raced, or two threads of one
+ * target fired a deferred request: one process, one event; the first
+ * queued wins). Returns whether the work must look at it now.
+ */
+static bool pt_event_add_locked(struct pt_event *ev)
+{
+	bool dead;
+
+	lockdep_assert_held(&pt_events_lock);
+	if (pt_events_stopped) {
+		pt_event_free(ev);
+		return false;
+	}
+	if (pt_event_listed(ev->pid)) {
+		pt_stat_add(PT_STAT_EVENTS_DUP, 1);
+		pt_event_free(ev);
+		return false;
+	}
+	init_waitqueue_func_entry(&ev->wq, pt_event_wake);
+	list_add_tail(&ev->node, &pt_events);
+	hash_add(pt_events_hash, &ev->hnode, (unsigned long)ev->pid);
+	add_wait_queue(&ev->pid->wait_pidfd, &ev->wq);
+	/*
+	 * Decided under the lock: once it is dropped, a running scan may
+	 * send and free @ev. Either the exit path's wake (which takes the
+	 * queue's lock after setting exit_state) sees our entry, or this
+	 * check, after add_wait_queue() took that lock, sees the death.
+	 */
+	dead = pt_pid_group_dead(ev->pid);
+	return dead;
+}
+
+/*
  * A kill was sent: report it when the process is dead. @ev is what
- * pt_event_alloc() gave, filled. Process context, no lock held. A process
- * that has a record listed already (two kill paths raced, or two threads
- * of one target fired a deferred request: kill_pid() is 0 for a group
- * already exiting) gets no second one: the first queued wins.
+ * pt_event_alloc() gave, filled. Process context, no lock held.
  */
 void pt_event_queue(struct pt_event *ev)
 {
@@ -210,26 +303,32 @@ void pt_event_queue(struct pt_event *ev)
 		pt_event_lost(1);
 		return;
 	}
-	init_waitqueue_func_entry(&ev->wq, pt_event_wake);
 	mutex_lock(&pt_events_lock);
-	if (pt_events_stopped || pt_event_listed(ev->pid)) {
-		if (!pt_events_stopped)
-			pt_stat_add(PT_STAT_EVENTS_DUP, 1);
-		mutex_unlock(&pt_events_lock);
-		pt_event_free(ev);
+	dead = pt_event_add_locked(ev);
+	mutex_unlock(&pt_events_lock);
+	if (dead)
+		queue_work(system_wq, &pt_event_work);
+}
+
+/* Keep @ev, filled, on @stash (a caller's list) for pt_event_queue_all(). */
+void pt_event_stash(struct pt_event *ev, struct list_head *stash)
+{
+	list_add_tail(&ev->node, stash);
+}
+
+/* pt_event_queue() for every record of @stash, under one lock hold. */
+void pt_event_queue_all(struct list_head *stash)
+{
+	struct pt_event *ev, *tmp;
+	bool dead = false;
+
+	if (list_empty(stash))
 		return;
+	mutex_lock(&pt_events_lock);
+	list_for_each_entry_safe(ev, tmp, stash, node) {
+		list_del(&ev->node);
+		dead |= pt_event_add_locked(ev);
 	}
-	list_add_tail(&ev->node, &pt_events);
-	hash_add(pt_events_hash, &ev->hnode, (unsigned long)ev->pid);
-	add_wait_queue(&ev->pid->wait_pidfd, &ev->wq);
-	/*
-	 * The group may have died before the record was on the queue.
-	 * Decided under the lock: once it is dropped, a running scan may
-	 * send and free @ev. Either the exit path's wake (which takes the
-	 * queue's lock after setting exit_state) sees our entry, or this
-	 * check, after add_wait_queue() took that lock, sees the death.
-	 */
-	dead = pt_pid_group_dead(ev->pid);
 	mutex_unlock(&pt_events_lock);
 	if (dead)
 		queue_work(system_wq, &pt_event_work);

@@ -41,72 +41,6 @@ int pt_perm_check(struct pid *pid, struct netlink_ext_ack *extack)
 	return ret;
 }
 
-/* Is @t's group exiting already, by someone else's doing? */
-static bool pt_kill_already_exiting(const struct pt_target *t)
-{
-	struct task_struct *leader;
-	bool exiting = false;
-
-	rcu_read_lock();
-	leader = pid_task(t->pid, PIDTYPE_TGID);
-	if (leader)
-		exiting = (READ_ONCE(leader->signal->flags) & SIGNAL_GROUP_EXIT) &&
-			  !READ_ONCE(leader->signal->core_state);
-	rcu_read_unlock();
-	return exiting;
-}
-
-/*
- * The event of a kill that was sent (events.c): reported once the group is
- * dead; nothing for a kill that was refused, or for a group that was
- * exiting already (kill_pid() then succeeds without doing anything).
- */
-static void pt_kill_event(struct pt_event *ev, const struct pt_target *t,
-			  const struct pt_event_req *r, bool exiting, int ret)
-{
-	if (exiting) {
-		pt_event_discard(ev);
-		return;
-	}
-	if (ret || IS_ERR_OR_NULL(ev)) {
-		if (ret)
-			pt_event_discard(ev);
-		else
-			pt_event_queue(ev);	/* counts a lost record */
-		return;
-	}
-	pt_event_fill(ev, r, t->pid, t->task);
-	pt_event_queue(ev);
-}
-
-static int pt_kill_status(const struct pt_target *t,
-			  const struct pt_kill_req *req,
-			  struct netlink_ext_ack *extack);
-
-int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
-		struct netlink_ext_ack *extack)
-{
-	/* Taken before the kill, so that a sent kill is always reported. */
-	struct pt_event *ev = pt_event_alloc();
-	struct pt_event_req r;
-	bool exiting = false;
-	int ret;
-
-	/* The request's time before the kill: ELAPSED_NS starts here. */
-	if (!IS_ERR_OR_NULL(ev))
-		pt_event_requester(&r, PROCTERM_EVENT_MODE_IMMEDIATE, req->flags, 0);
-	if (ev)
-		exiting = pt_kill_already_exiting(t);
-	if (!req->has_status) {
-		ret = kill_pid(t->pid, SIGKILL, 0);
-		pt_kill_errmsg(ret, extack);
-	} else {
-		ret = pt_kill_status(t, req, extack);
-	}
-	pt_kill_event(ev, t, &r, exiting, ret);
-	return ret;
-}
-
 static int pt_kill_status(const struct pt_target *t,
 			  const struct pt_kill_req *req,
 			  struct netlink_ext_ack *extack)
@@ -154,5 +88,65 @@ static int pt_kill_status(const struct pt_target *t,
 		return -EALREADY;
 	}
 	pt_kill_errmsg(ret, extack);
+	return ret;
+}
+
+/* Is @t's group exiting already, by someone else's doing? */
+static bool pt_kill_already_exiting(const struct pt_target *t)
+{
+	struct task_struct *leader;
+	bool exiting = false;
+
+	rcu_read_lock();
+	leader = pid_task(t->pid, PIDTYPE_TGID);
+	if (leader)
+		exiting = (READ_ONCE(leader->signal->flags) & SIGNAL_GROUP_EXIT) &&
+			  !READ_ONCE(leader->signal->core_state);
+	rcu_read_unlock();
+	return exiting;
+}
+
+/*
+ * The event of a kill that was sent (events.c): reported once the group is
+ * dead; nothing for a kill that was refused, or for a group that was
+ * exiting already (kill_pid() then succeeds without doing anything).
+ */
+static void pt_kill_event(struct pt_event *ev, const struct pt_target *t,
+			  const struct pt_event_req *r, bool exiting, int ret)
+{
+	if (ret || exiting) {
+		pt_event_discard(ev);
+		return;
+	}
+	if (!IS_ERR_OR_NULL(ev))
+		pt_event_fill(ev, r, t->pid, t->task, true);
+	pt_event_queue(ev);	/* PT_EVENT_LOST: counted lost */
+}
+
+int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
+		struct netlink_ext_ack *extack)
+{
+	struct pt_user *u = pt_event_user();
+	struct pt_event_req r;
+	struct pt_event *ev;
+	bool exiting = false;
+	int ret;
+
+	/* Taken before the kill, so that a sent kill is always reported. */
+	ev = pt_event_alloc(u, req->admin, GFP_KERNEL_ACCOUNT);
+	if (ev) {
+		/* The request's time before the kill: ELAPSED_NS starts here. */
+		pt_event_requester(&r, PROCTERM_EVENT_MODE_IMMEDIATE, req->flags, 0);
+		exiting = pt_kill_already_exiting(t);
+	}
+	if (!req->has_status) {
+		ret = kill_pid(t->pid, SIGKILL, 0);
+		pt_kill_errmsg(ret, extack);
+	} else {
+		ret = pt_kill_status(t, req, extack);
+	}
+	if (ev)
+		pt_kill_event(ev, t, &r, exiting, ret);
+	pt_event_user_put(u);
 	return ret;
 }

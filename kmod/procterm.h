@@ -76,6 +76,7 @@ enum pt_res {
 	PT_RES_DEFERRED,		/* armed deferred requests */
 	PT_RES_WORKS,			/* queued deferred task works */
 	PT_RES_WAITERS,			/* PROCTERM_F_WAIT waiters */
+	PT_RES_EVENTS,			/* event records (events.c) */
 	PT_RES_NR,
 };
 
@@ -98,6 +99,7 @@ int pt_limits_init(void);
 void pt_limits_exit(void);
 kuid_t pt_charge_uid(const struct cred *cred);
 struct pt_user *pt_user_get(kuid_t uid);
+void pt_user_hold(struct pt_user *u);
 void pt_user_put(struct pt_user *u);
 int pt_charge(struct pt_user *u, enum pt_res res, unsigned int n, bool admin,
 	      struct netlink_ext_ack *extack);
@@ -128,14 +130,21 @@ struct pt_event_req {
 };
 
 /* An event that should be kept but could not be: counted lost if sent. */
-#define PT_EVENT_NONE ((struct pt_event *)ERR_PTR(-ENOMEM))
+#define PT_EVENT_LOST ((struct pt_event *)ERR_PTR(-ENOSPC))
+/* Someone listens, but the requester's entry could not be had. */
+#define PT_EVENT_USER_NONE ((struct pt_user *)ERR_PTR(-ENOMEM))
 
 bool pt_events_wanted(void);
-struct pt_event *pt_event_alloc(void);
+unsigned int pt_events_max(void);
+struct pt_user *pt_event_user(void);
+void pt_event_user_put(struct pt_user *u);
+struct pt_event *pt_event_alloc(struct pt_user *u, bool admin, gfp_t gfp);
 void pt_event_discard(struct pt_event *ev);
 void pt_event_requester(struct pt_event_req *r, u32 mode, u32 flags, u64 id);
 void pt_event_fill(struct pt_event *ev, const struct pt_event_req *r,
-		   struct pid *pid, struct task_struct *leader);
+		   struct pid *pid, struct task_struct *leader, bool may_lock);
+void pt_event_stash(struct pt_event *ev, struct list_head *stash);
+void pt_event_queue_all(struct list_head *stash);
 void pt_event_queue(struct pt_event *ev);
 void pt_event_lost(unsigned int n);
 void pt_events_stop(void);

@@ -39,11 +39,13 @@
  * LSM refuses some members, those live, and the request fails with -EPERM
  * and an extack that says how many members were killed.
  *
- * Events (events.c): the kill pass fills a record, allocated before the
- * lock with the exit statuses, for each member it kills; they are queued
- * once the lock is dropped. A member killed without a record (none could
- * be had) is counted lost. An immediate tree gets a request id for its
- * events, from the deferred requests' id space.
+ * Events (events.c): the kill pass allocates (GFP_NOWAIT: under the lock)
+ * and fills a record for each member it kills; they are queued once the
+ * lock is dropped. A member killed without a record (no memory, the
+ * requester's share or max_events reached) is counted lost. Records never
+ * gate the kill: the passes are those of a tree kill without events. An
+ * immediate tree gets a request id for its events, from the deferred
+ * requests' id space.
  *
  * On PREEMPT_RT tasklist_lock is a sleeping rwlock and the walk is
  * preemptible; elsewhere it runs with preemption off, so its length is
@@ -129,11 +131,10 @@ struct pt_tree_ctx {
 	char refused_comm[TASK_COMM_LEN];
 	struct pt_status **pool;	/* exit statuses, allocated */
 	unsigned int pool_n;
-	/* Event records (events.c): evs[0, ev_used) filled, up to ev_cap kept. */
-	bool ev_want;
-	bool ev_short;			/* no more could be had */
-	struct pt_event **evs;
-	unsigned int ev_cap, ev_used, ev_lost;
+	/* Event records (events.c), filled, to queue after the lock. */
+	struct pt_user *ev_user;	/* see pt_event_user() */
+	struct list_head evs;
+	unsigned int ev_lost;
 	struct pt_event_req ev_req;
 	int (*visit)(struct task_struct *p, struct pt_tree_ctx *ctx);
 };
@@ -213,6 +214,7 @@ static int pt_visit_defer(struct task_struct *p, struct pt_tree_ctx *ctx)
 
 static int pt_visit_kill(struct task_struct *p, struct pt_tree_ctx *ctx)
 {
+	struct pt_event *ev;
 	int ret;
 
 	if (pt_member_done(p))
@@ -227,12 +229,14 @@ static int pt_visit_kill(struct task_struct *p, struct pt_tree_ctx *ctx)
 		return 0;
 	}
 	ctx->killed++;
-	if (ctx->ev_want) {
-		if (ctx->ev_used < ctx->ev_cap)
-			pt_event_fill(ctx->evs[ctx->ev_used++], &ctx->ev_req,
-				      task_tgid(p), p);
-		else
-			ctx->ev_lost++;
+	/* Non-sleeping: tasklist_lock is read-held (preemption off, but RT). */
+	ev = pt_event_alloc(ctx->ev_user, ctx->req->admin,
+			    GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
+	if (IS_ERR(ev)) {
+		ctx->ev_lost++;
+	} else if (ev) {
+		pt_event_fill(ev, &ctx->ev_req, task_tgid(p), p, false);
+		pt_event_stash(ev, &ctx->evs);
 	}
 	if (ctx->req->has_status && ctx->pool_n &&
 	    pt_status_publish(ctx->pool[ctx->pool_n - 1], p, ctx->req->status))
@@ -271,60 +275,6 @@ static void pt_pool_free(struct pt_tree_ctx *ctx)
 }
 
 /*
- * Have @nr event records, as far as they can be had: a member killed
- * without one is counted lost (events.c), never a reason not to kill.
- */
-static void pt_evs_reserve(struct pt_tree_ctx *ctx, unsigned int nr)
-{
-	struct pt_event **evs, *ev;
-
-	if (!ctx->ev_want || ctx->ev_short || nr <= ctx->ev_cap)
-		return;
-	evs = kvmalloc_array(nr, sizeof(*evs), GFP_KERNEL_ACCOUNT);
-	if (!evs) {
-		ctx->ev_short = true;
-		return;
-	}
-	if (ctx->ev_cap)
-		memcpy(evs, ctx->evs, ctx->ev_cap * sizeof(*evs));
-	kvfree(ctx->evs);
-	ctx->evs = evs;
-	while (ctx->ev_cap < nr) {
-		ev = pt_event_alloc();
-		if (IS_ERR_OR_NULL(ev)) {
-			ctx->ev_short = true;
-			return;
-		}
-		evs[ctx->ev_cap++] = ev;
-	}
-}
-
-/* After the lock: report the members killed, give back the rest. */
-static void pt_evs_finish(struct pt_tree_ctx *ctx)
-{
-	unsigned int i;
-
-	for (i = 0; i < ctx->ev_used; i++)
-		pt_event_queue(ctx->evs[i]);
-	for (; i < ctx->ev_cap; i++)
-		pt_event_discard(ctx->evs[i]);
-	kvfree(ctx->evs);
-	pt_event_lost(ctx->ev_lost);
-}
-
-/* What the kill pass has ready for that many members. */
-static unsigned int pt_tree_have(const struct pt_tree_ctx *ctx)
-{
-	unsigned int have = UINT_MAX;
-
-	if (ctx->req->has_status)
-		have = ctx->pool_n;
-	if (ctx->ev_want && !ctx->ev_short)
-		have = min(have, ctx->ev_cap);
-	return have;
-}
-
-/*
  * One attempt under the lock. Returns 0 with *@done set when the action
  * pass ran, 0 with *@need set when more must be allocated first, or an
  * error from the check pass (nothing done).
@@ -355,8 +305,8 @@ static int pt_tree_locked(const struct pt_target *t, struct pt_tree_ctx *ctx,
 		*need = ctx->threads;
 		have = pt_deferred_reserved(ctx->deferred);
 	} else {
-		*need = ctx->req->has_status || ctx->ev_want ? ctx->members : 0;
-		have = pt_tree_have(ctx);
+		*need = ctx->req->has_status ? ctx->members : 0;
+		have = ctx->pool_n;
 	}
 	if (*need > have)
 		return 0;
@@ -387,11 +337,14 @@ int pt_tree_kill(const struct pt_target *t, const struct pt_kill_req *req,
 		NL_SET_ERR_MSG_MOD(extack, "exit status rewriting is unavailable on this kernel");
 		return -EOPNOTSUPP;
 	}
+	INIT_LIST_HEAD(&ctx.evs);
 	/* A deferred tree's members are reported as their works fire. */
-	if (!deferred && pt_events_wanted()) {
-		ctx.ev_want = true;
+	if (!deferred) {
+		ctx.ev_user = pt_event_user();
+		/* Before the kill pass: ELAPSED_NS starts here. */
 		pt_event_requester(&ctx.ev_req, PROCTERM_EVENT_MODE_TREE,
-				   req->flags, pt_request_id_new());
+				   req->flags,
+				   ctx.ev_user ? pt_request_id_new() : 0);
 	}
 	if (deferred) {
 		ret = pt_perm_check(t->pid, extack);
@@ -411,12 +364,10 @@ int pt_tree_kill(const struct pt_target *t, const struct pt_kill_req *req,
 			break;
 		/* The tree grew since it was counted: allocate for it, with room. */
 		need += need / 4 + 4;
-		if (deferred) {
+		if (deferred)
 			ret = pt_deferred_reserve(ctx.deferred, need, extack);
-		} else {
-			ret = req->has_status ? pt_pool_reserve(&ctx, need) : 0;
-			pt_evs_reserve(&ctx, need);
-		}
+		else
+			ret = pt_pool_reserve(&ctx, need);
 		if (ret)
 			break;
 	}
@@ -425,8 +376,10 @@ int pt_tree_kill(const struct pt_target *t, const struct pt_kill_req *req,
 		ret = -EAGAIN;
 	}
 	pt_pool_free(&ctx);
-	/* Only the members the kill pass killed have filled records. */
-	pt_evs_finish(&ctx);
+	/* The members the kill pass killed: reported when dead, or lost. */
+	pt_event_queue_all(&ctx.evs);
+	pt_event_lost(ctx.ev_lost);
+	pt_event_user_put(ctx.ev_user);
 
 	if (deferred) {
 		if (ret) {

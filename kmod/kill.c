@@ -110,16 +110,28 @@ static bool pt_kill_already_exiting(const struct pt_target *t)
  * The event of a kill that was sent (events.c): reported once the group is
  * dead; nothing for a kill that was refused, or for a group that was
  * exiting already (kill_pid() then succeeds without doing anything).
+ * Identity from the group's leader now, which an exec in another thread
+ * may have made a different task from the one resolved.
  */
 static void pt_kill_event(struct pt_event *ev, const struct pt_target *t,
 			  const struct pt_event_req *r, bool exiting, int ret)
 {
+	struct task_struct *leader;
+
 	if (ret || exiting) {
 		pt_event_discard(ev);
 		return;
 	}
-	if (!IS_ERR_OR_NULL(ev))
-		pt_event_fill(ev, r, t->pid, t->task, true);
+	if (!IS_ERR_OR_NULL(ev)) {
+		rcu_read_lock();
+		leader = pid_task(t->pid, PIDTYPE_TGID);
+		if (!leader)
+			leader = t->task;
+		get_task_struct(leader);
+		rcu_read_unlock();
+		pt_event_fill(ev, r, t->pid, leader, true);
+		put_task_struct(leader);
+	}
 	pt_event_queue(ev);	/* PT_EVENT_LOST: counted lost */
 }
 

@@ -44,8 +44,9 @@
  * lock is dropped. A member killed without a record (no memory, the
  * requester's share or max_events reached) is counted lost. Records never
  * gate the kill: the passes are those of a tree kill without events. An
- * immediate tree gets a request id for its events, from the deferred
- * requests' id space.
+ * immediate tree gets a request id, from the deferred requests' id space,
+ * once its check pass has passed; it is returned in the reply and carried
+ * by its events.
  *
  * On PREEMPT_RT tasklist_lock is a sleeping rwlock and the walk is
  * preemptible; elsewhere it runs with preemption off, so its length is
@@ -311,6 +312,9 @@ static int pt_tree_locked(const struct pt_target *t, struct pt_tree_ctx *ctx,
 	if (*need > have)
 		return 0;
 
+	/* Permitted: an immediate tree's id, for its reply and events. */
+	if (!deferred)
+		ctx->ev_req.id = pt_request_id_new();
 	ctx->visit = deferred ? pt_visit_defer : pt_visit_kill;
 	*done = true;
 	return pt_walk(root, ctx);
@@ -343,8 +347,7 @@ int pt_tree_kill(const struct pt_target *t, const struct pt_kill_req *req,
 		ctx.ev_user = pt_event_user();
 		/* Before the kill pass: ELAPSED_NS starts here. */
 		pt_event_requester(&ctx.ev_req, PROCTERM_EVENT_MODE_TREE,
-				   req->flags,
-				   ctx.ev_user ? pt_request_id_new() : 0);
+				   req->flags, 0);
 	}
 	if (deferred) {
 		ret = pt_perm_check(t->pid, extack);
@@ -404,6 +407,8 @@ int pt_tree_kill(const struct pt_target *t, const struct pt_kill_req *req,
 		ret = -EPERM;
 	} else {
 		*count = ctx.killed;
+		if (!ret)
+			*id = ctx.ev_req.id;
 	}
 	if (ret == -ENOMEM)
 		NL_SET_ERR_MSG_MOD(extack, "out of memory; nothing was killed");

@@ -548,6 +548,10 @@ static void tree_events(struct __test_metadata *_metadata,
 	ASSERT_PT_FEATURE("tree kill", ret, r.msg);
 	ASSERT_PT_OK(ret, r);
 	ASSERT_EQ((uint64_t)members, r.a.u[PROCTERM_A_COUNT]);
+	/* An immediate tree's request id is in the reply, and its events'. */
+	ASSERT_TRUE(r.a.has[PROCTERM_A_REQUEST_ID]);
+	id = r.a.u[PROCTERM_A_REQUEST_ID];
+	ASSERT_NE(0, id);
 
 	/* Reap them all (we are their subreaper): all dead before the sentinel. */
 	while (reaped < members) {
@@ -590,8 +594,6 @@ static void tree_events(struct __test_metadata *_metadata,
 		EXPECT_EQ((uint64_t)PROCTERM_EVENT_STAGE_KILL, e.a.u[PROCTERM_A_EVENT_STAGE]);
 		EXPECT_EQ((uint64_t)SIGKILL, e.a.u[PROCTERM_A_WAIT_STATUS]);
 		ASSERT_TRUE(e.a.has[PROCTERM_A_REQUEST_ID]);
-		if (!id)
-			id = e.a.u[PROCTERM_A_REQUEST_ID];
 		EXPECT_EQ(id, e.a.u[PROCTERM_A_REQUEST_ID]);
 		received++;
 	}

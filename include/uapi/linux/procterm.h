@@ -29,7 +29,9 @@
  *     PROCTERM_A_PID, PROCTERM_A_START_TIME  the target as resolved
  *     PROCTERM_A_EXIT_STATUS  the status requested (echo, full 32 bits)
  *     PROCTERM_A_COUNT        processes terminated (1, or the tree size)
- *     PROCTERM_A_REQUEST_ID   with PROCTERM_F_DEFERRED: the armed request
+ *     PROCTERM_A_REQUEST_ID   with PROCTERM_F_DEFERRED: the armed request;
+ *                             an immediate PROCTERM_F_TREE kill: the id
+ *                             its members' events carry
  *   With PROCTERM_F_WAIT, a second PROCTERM_CMD_KILL message with the
  *   request's sequence number follows when every thread of the process
  *   (the tree's root, for a tree kill) has exited; it may arrive before or

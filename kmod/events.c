@@ -94,6 +94,7 @@ static LIST_HEAD(pt_events);
 static DEFINE_HASHTABLE(pt_events_hash, PT_EVENTS_BITS);
 static DEFINE_MUTEX(pt_events_lock);
 static bool pt_events_stopped;		/* under pt_events_lock */
+static unsigned int pt_events_unsent;	/* dropped at unload, under the lock */
 static atomic_t pt_events_nr = ATOMIC_INIT(0);
 static atomic64_t pt_events_seq = ATOMIC64_INIT(0);
 
@@ -267,6 +268,7 @@ static bool pt_event_add_locked(struct pt_event *ev)
 
 	lockdep_assert_held(&pt_events_lock);
 	if (pt_events_stopped) {
+		pt_events_unsent++;
 		pt_event_free(ev);
 		return false;
 	}
@@ -422,10 +424,12 @@ static void pt_event_scan(struct work_struct *work)
 			continue;
 		if (!pt_events_stopped)
 			pt_event_send(ev);
+		else
+			pt_events_unsent++;
 		pt_event_drop(ev);
+		cond_resched();
 	}
 	mutex_unlock(&pt_events_lock);
-	cond_resched();
 }
 
 /* Before the family goes: no message is sent from now on. */
@@ -443,9 +447,15 @@ void pt_events_exit(void)
 
 	mutex_lock(&pt_events_lock);
 	pt_events_stopped = true;
-	list_for_each_entry_safe(ev, tmp, &pt_events, node)
+	list_for_each_entry_safe(ev, tmp, &pt_events, node) {
+		pt_events_unsent++;
 		pt_event_drop(ev);
+	}
 	mutex_unlock(&pt_events_lock);
 	cancel_work_sync(&pt_event_work);
+	/* The counters go with the module: say what was not sent. */
+	if (pt_events_unsent)
+		pr_info("%u termination events not sent: the module was unloaded first\n",
+			pt_events_unsent);
 	WARN_ON(atomic_read(&pt_events_nr));
 }

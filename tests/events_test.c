@@ -509,15 +509,20 @@ static void restore_sysctl(const char *name, long old)
 	pt_write_file(path, buf);
 }
 
+#define MAX_EVENTS_PARAM "/sys/module/procterm/parameters/max_events"
+
 /*
  * A tree of @members processes (a root and members - 1 children) killed
  * with --tree: every member's event is received or counted in a gap, no
- * PID twice, nothing else between the sentinels.
+ * PID twice, nothing else between the sentinels. With @max_events, the
+ * parameter is set to it for the kill and restored right after it (the
+ * sentinel needs a record). The number of events received in *@got.
  */
 static void tree_events(struct __test_metadata *_metadata,
 			FIXTURE_DATA(events) *self, int members,
-			bool want_all)
+			bool want_all, const char *max_events, int *got)
 {
+	char old_max[32] = "";
 	struct pt_kill_args args = { .flags = PROCTERM_F_TREE };
 	long old_pid_max, old_threads;
 	int received = 0, reaped = 0, ret, status, i;
@@ -544,7 +549,13 @@ static void tree_events(struct __test_metadata *_metadata,
 		pt_sleep_ms(10);
 	ASSERT_EQ(members - 1, fan_shm->ready);
 
+	if (max_events) {
+		ASSERT_LT(0, pt_read_file(MAX_EVENTS_PARAM, old_max, sizeof(old_max)));
+		ASSERT_EQ(0, pt_write_file(MAX_EVENTS_PARAM, max_events));
+	}
 	ret = pt_kill(&self->s, root, &args, &r);
+	if (max_events)
+		EXPECT_EQ(0, pt_write_file(MAX_EVENTS_PARAM, old_max));
 	ASSERT_PT_FEATURE("tree kill", ret, r.msg);
 	ASSERT_PT_OK(ret, r);
 	ASSERT_EQ((uint64_t)members, r.a.u[PROCTERM_A_COUNT]);
@@ -609,17 +620,34 @@ static void tree_events(struct __test_metadata *_metadata,
 	munmap(fan_shm, sizeof(*fan_shm) + members * sizeof(pid_t));
 	restore_sysctl("pid_max", old_pid_max);
 	restore_sysctl("threads-max", old_threads);
+	if (got)
+		*got = received;
 }
 
 TEST_F(events, tree)
 {
-	tree_events(_metadata, self, 5, true);
+	tree_events(_metadata, self, 5, true, NULL, NULL);
 }
 
 TEST_F_TIMEOUT(events, tree_10000, PT_TIMEOUT(600))
 {
 	tree_events(_metadata, self, (int)pt_env_long("PT_TREE_BIG", 10000, 2, 1000000),
-		    false);
+		    false, NULL, NULL);
+}
+
+/*
+ * The loss path: max_events below the tree's size. The kill still kills
+ * every member (checked by tree_events()), and every member's event is
+ * received or counted in a gap, with gaps.
+ */
+TEST_F(events, tree_over_max_events)
+{
+	int received = -1;
+
+	tree_events(_metadata, self, 40, false, "8", &received);
+	/* Some kept (the test runs as root: the full cap), most lost. */
+	EXPECT_LT(0, received);
+	EXPECT_GE(8, received);
 }
 
 /* ----------------------------------------------------- no event */

@@ -4,32 +4,39 @@
  *
  * Every process procterm terminates is reported once it is dead, in one
  * PROCTERM_CMD_EVENT message. A kill path takes a record before the kill
- * (pt_event_alloc(): only while someone listens, within max_events),
- * fills it once the SIGKILL was accepted (pt_event_fill(), which may run
- * under tasklist_lock: it only copies and takes references), and queues it
- * after every lock is dropped (pt_event_queue(), process context). A kill
- * that does not happen gives its record back (pt_event_discard()).
+ * (pt_event_alloc(): only while someone listens, within max_events and the
+ * requester's share of it, charged through limits.c), fills it once the
+ * SIGKILL was accepted (pt_event_fill(), which may run under tasklist_lock:
+ * it only copies and takes references), and queues it after every lock is
+ * dropped (pt_event_queue(), process context). A kill that does not happen
+ * gives its record back (pt_event_discard()). A record never decides
+ * whether a kill happens: without one, the event is counted lost.
  *
  * Death is detected as waiter.c detects it: each queued record hangs on
  * its TGID pid->wait_pidfd queue, whose wake function (called from the
  * exiting task, under the queue's lock, maybe with tasklist_lock held and
  * interrupts off) only notes the time and queues pt_event_work. The work,
  * in process context, sends every record whose group is dead and frees it.
- * Nothing is sent from the exit path.
+ * Nothing is sent from the exit path. One process has at most one listed
+ * record (pt_events_hash): a second is freed unsent.
  *
  * Sequence numbers are given at send time, so they arrive in order; a
- * record that could not be kept (no memory, max_events reached) consumes
- * one at once, so the listener sees a gap at the next message, and so
- * does a message the work could not build or multicast. Nothing is lost
- * silently: events_lost and events_send_failed count it, too.
+ * record that could not be kept (no memory, max_events or the share
+ * reached) consumes one at once, so the listener sees a gap at the next
+ * message, and so does a message the work could not build or multicast:
+ * events_lost and events_send_failed count them. Records dropped at
+ * unload are logged, since the counters go with the module.
  *
  * Namespaces: messages go to the initial network namespace only; PIDs are
  * in the initial PID namespace, uids in the initial user namespace, start
  * times in the initial time namespace. The group needs CAP_NET_ADMIN,
  * checked by the genetlink core in the user namespace owning the
- * listener's network namespace, which for init_net is init_user_ns.
+ * listener's network namespace, which for init_net is init_user_ns; a
+ * socket elsewhere with NETLINK_LISTEN_ALL_NSID and CAP_NET_BROADCAST in
+ * init_user_ns gets them too (docs/design.md, "Who receives events").
  *
- * Locking: pt_events and the sending are under pt_events_lock (a mutex).
+ * Locking: pt_events, pt_events_hash and the sending are under
+ * pt_events_lock (a mutex); the wake function takes none of ours.
  */
 #include <linux/atomic.h>
 #include <linux/cred.h>

@@ -61,10 +61,14 @@
  *   Joining the group needs CAP_NET_ADMIN in the initial user namespace;
  *   events are multicast in the initial network namespace only. One
  *   message per process that procterm terminated, once it is dead:
- *     PROCTERM_A_EVENT_SEQ    u64  1, 2, 3... in send order; a number not
- *                                  received is an event lost (a record
- *                                  that could not be kept, a send that
- *                                  failed, a receive buffer overflow)
+ *     PROCTERM_A_EVENT_SEQ    u64  one more per event, in send order;
+ *                                  the first one received is a baseline
+ *                                  (numbers go on while nobody listens).
+ *                                  A number skipped after it is an event
+ *                                  lost (a record that could not be kept,
+ *                                  a send that failed, a receive buffer
+ *                                  overflow), seen at the next message.
+ *                                  Restarts at 1 on module reload.
  *     PROCTERM_A_PID, PROCTERM_A_START_TIME, PROCTERM_A_COMM,
  *     PROCTERM_A_UID          the process: PID in the initial PID
  *                             namespace, start time in the initial time

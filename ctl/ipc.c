@@ -33,6 +33,12 @@ static const struct nla_policy reply_policy[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_COMM]		= { .type = NLA_UNSPEC },
 	[PROCTERM_A_ARMED_NS]		= { .type = NLA_U64 },
 	[PROCTERM_A_REQUESTER_UID]	= { .type = NLA_U32 },
+	[PROCTERM_A_EVENT_SEQ]		= { .type = NLA_U64 },
+	[PROCTERM_A_EVENT_MODE]		= { .type = NLA_U32 },
+	[PROCTERM_A_EVENT_STAGE]	= { .type = NLA_U32 },
+	[PROCTERM_A_REQUESTER_PID]	= { .type = NLA_U32 },
+	[PROCTERM_A_REQUESTER_COMM]	= { .type = NLA_UNSPEC },
+	[PROCTERM_A_ELAPSED_NS]		= { .type = NLA_U64 },
 };
 
 /* Names as in the kernel's extended acks: spelled like the YAML spec. */
@@ -54,6 +60,12 @@ static const char *const attr_names[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_ARMED_NS]		= "armed-ns",
 	[PROCTERM_A_REQUESTER_UID]	= "requester-uid",
 	[PROCTERM_A_PAD]		= "pad",
+	[PROCTERM_A_EVENT_SEQ]		= "event-seq",
+	[PROCTERM_A_EVENT_MODE]		= "event-mode",
+	[PROCTERM_A_EVENT_STAGE]	= "event-stage",
+	[PROCTERM_A_REQUESTER_PID]	= "requester-pid",
+	[PROCTERM_A_REQUESTER_COMM]	= "requester-comm",
+	[PROCTERM_A_ELAPSED_NS]		= "elapsed-ns",
 };
 
 static const struct ptnl_family procterm_family = {
@@ -384,4 +396,61 @@ int ipc_cancel(struct ipc *ipc, uint64_t request_id)
 	};
 
 	return ptnl_request(ipc->nl, &nlreq);
+}
+
+static void get_comm(struct nlattr **tb, int type, char *comm, size_t size)
+{
+	size_t len;
+
+	comm[0] = '\0';
+	if (!tb[type])
+		return;
+	len = nla_len(tb[type]);
+	if (len >= size)
+		len = size - 1;
+	memcpy(comm, nla_data(tb[type]), len);
+	comm[strnlen(comm, len)] = '\0';
+}
+
+static int watch_event(uint8_t cmd, struct nlattr **tb, void *arg)
+{
+	const struct ipc_watch *w = arg;
+	struct proc_event ev = { 0 };
+
+	if (cmd != PROCTERM_CMD_EVENT || !tb[PROCTERM_A_EVENT_SEQ])
+		return 0;
+	ev.seq = get_u64(tb, PROCTERM_A_EVENT_SEQ, NULL);
+	ev.pid = get_u32(tb, PROCTERM_A_PID, NULL);
+	ev.start_time = get_u64(tb, PROCTERM_A_START_TIME, NULL);
+	get_comm(tb, PROCTERM_A_COMM, ev.comm, sizeof(ev.comm));
+	ev.uid = get_u32(tb, PROCTERM_A_UID, NULL);
+	ev.requester_pid = get_u32(tb, PROCTERM_A_REQUESTER_PID, NULL);
+	ev.requester_uid = get_u32(tb, PROCTERM_A_REQUESTER_UID, NULL);
+	get_comm(tb, PROCTERM_A_REQUESTER_COMM, ev.requester_comm,
+		 sizeof(ev.requester_comm));
+	ev.mode = get_u32(tb, PROCTERM_A_EVENT_MODE, NULL);
+	ev.flags = get_u32(tb, PROCTERM_A_FLAGS, NULL);
+	ev.request_id = get_u64(tb, PROCTERM_A_REQUEST_ID, &ev.has_request_id);
+	ev.stage = get_u32(tb, PROCTERM_A_EVENT_STAGE, NULL);
+	ev.wait_status = get_u32(tb, PROCTERM_A_WAIT_STATUS, NULL);
+	ev.elapsed_ns = get_u64(tb, PROCTERM_A_ELAPSED_NS, NULL);
+	return w->event(&ev, w->arg);
+}
+
+static void watch_overflow(void *arg)
+{
+	const struct ipc_watch *w = arg;
+
+	w->overflow(w->arg);
+}
+
+int ipc_watch(struct ipc *ipc, const struct ipc_watch *w)
+{
+	int ret;
+
+	ret = ptnl_subscribe(ipc->nl, PROCTERM_MCGRP_EVENTS);
+	if (ret)
+		return ret;
+	return ptnl_listen(ipc->nl, watch_event, watch_overflow, (void *)w,
+			   w->stop, w->sigmask);
 }

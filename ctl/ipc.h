@@ -75,6 +75,35 @@ struct pending_list {
 	bool inconsistent;
 };
 
+/* One termination event (PROCTERM_CMD_EVENT). */
+struct proc_event {
+	uint64_t seq;
+	uint32_t pid;
+	uint64_t start_time;
+	char comm[PROCTERM_COMM_LEN];
+	uint32_t uid;
+	uint32_t requester_pid;
+	uint32_t requester_uid;
+	char requester_comm[PROCTERM_COMM_LEN];
+	uint32_t mode;			/* PROCTERM_EVENT_MODE_* */
+	uint32_t flags;			/* PROCTERM_F_* of the request */
+	bool has_request_id;
+	uint64_t request_id;
+	uint32_t stage;			/* PROCTERM_EVENT_STAGE_* */
+	uint32_t wait_status;
+	uint64_t elapsed_ns;
+};
+
+struct ipc_watch {
+	/* Each event; a negative return stops the watch with it. */
+	int (*event)(const struct proc_event *ev, void *arg);
+	/* The kernel dropped events for want of receive buffer. */
+	void (*overflow)(void *arg);
+	void *arg;
+	volatile int *stop;		/* set by a signal handler */
+	const void *sigmask;		/* sigset_t unblocked while waiting */
+};
+
 int ipc_open(struct ipc **ipcp, bool debug);
 void ipc_close(struct ipc *ipc);
 /* The kernel's extended-ack message about the last request, or "". */
@@ -86,6 +115,10 @@ int ipc_list(struct ipc *ipc, struct proc_list *list);
 int ipc_list_pid(struct ipc *ipc, uint32_t pid, struct proc_list *list);
 int ipc_pending(struct ipc *ipc, struct pending_list *list);
 int ipc_cancel(struct ipc *ipc, uint64_t request_id);
+
+/* Join the events group and report events until *w->stop. -ENOENT: the
+ * module has no events group; -EPERM: joining needs CAP_NET_ADMIN. */
+int ipc_watch(struct ipc *ipc, const struct ipc_watch *w);
 
 void proc_list_free(struct proc_list *list);
 void pending_list_free(struct pending_list *list);

@@ -117,7 +117,8 @@ static void put_pretty(const char *arg, const struct kill_request *req,
 		printf(" (pid %" PRIu32 ")", r->pid);
 	fputs(": ", stdout);
 
-	if (r->has_request_id) {
+	/* An immediate tree's request id is for its events: not shown here. */
+	if (r->has_request_id && (req->flags & PROCTERM_F_DEFERRED)) {
 		printf("armed, request %" PRIu64, r->request_id);
 		done = true;
 	} else if ((req->flags & PROCTERM_F_TREE) && r->has_count) {
@@ -180,11 +181,11 @@ static void put_tsv(const char *arg, const struct kill_request *req, int ret,
 }
 
 /* Our own timeout ran out: the kill itself went through. */
-static void report_timeout(const char *arg, const struct kill_reply *r,
-			   const char *timeout_arg)
+static void report_timeout(const char *arg, const struct kill_request *req,
+			   const struct kill_reply *r, const char *timeout_arg)
 {
 	fprintf(stderr, "procterm: kill %s: ", arg);
-	if (r->has_request_id)
+	if (r->has_request_id && (req->flags & PROCTERM_F_DEFERRED))
 		fprintf(stderr, "armed as request %" PRIu64, r->request_id);
 	else
 		fputs("terminated", stderr);
@@ -708,7 +709,7 @@ int kill_main(int argc, char *argv[])
 			put_tsv(argv[i], &reqs[i], ret, &replies[i],
 				ipc_extack(ipc));
 		else if (ret == -ETIMEDOUT && replies[i].has_count) {
-			report_timeout(argv[i], &replies[i], o.timeout_arg);
+			report_timeout(argv[i], &reqs[i], &replies[i], o.timeout_arg);
 			report_why(&reqs[i], &replies[i], &m, mono_ms() - sent,
 				   false);
 		} else if (ret)

@@ -13,6 +13,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -412,4 +413,113 @@ int ptnl_request(struct ptnl *nl, const struct ptnl_request *req)
 		if (req->restart)
 			req->restart(req->arg);
 	}
+}
+
+int ptnl_subscribe(struct ptnl *nl, const char *group)
+{
+	int size = 4 << 20;
+	int grp, ret;
+
+	grp = genl_ctrl_resolve_grp(nl->sk, nl->fam->name, group);
+	if (grp < 0)
+		return grp == -NLE_OBJ_NOTFOUND ? -ENOENT : nlerr(grp, "group lookup");
+	/* Room for a burst (a tree kill); past it the kernel drops, and says so. */
+	if (setsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &size, sizeof(size)))
+		setsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVBUF,
+			   &size, sizeof(size));
+	ret = nl_socket_add_membership(nl->sk, grp);
+	if (ret < 0)
+		return ret == -NLE_PERM ? -EPERM : nlerr(ret, "join group");
+	return 0;
+}
+
+struct ptnl_listen {
+	struct ptnl *nl;
+	int (*event)(uint8_t cmd, struct nlattr **tb, void *arg);
+	void *arg;
+	int err;
+};
+
+static int listen_valid_cb(struct nl_msg *msg, void *arg)
+{
+	struct ptnl_listen *l = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct genlmsghdr *gh = nlmsg_data(nlh);
+	int ret;
+
+	if (nlh->nlmsg_type != l->nl->family_id)
+		return NL_SKIP;
+	ret = genlmsg_parse(nlh, 0, l->nl->tb, l->nl->fam->maxattr,
+			    l->nl->fam->policy);
+	if (ret < 0)
+		return NL_SKIP;
+	ret = l->event(gh->cmd, l->nl->tb, l->arg);
+	if (ret < 0) {
+		l->err = ret;
+		return NL_STOP;
+	}
+	return NL_OK;
+}
+
+static int no_seq_check(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+int ptnl_listen(struct ptnl *nl,
+		int (*event)(uint8_t cmd, struct nlattr **tb, void *arg),
+		void (*overflow)(void *arg), void *arg,
+		volatile int *stop, const void *sigmask)
+{
+	struct ptnl_listen l = { .nl = nl, .event = event, .arg = arg };
+	struct pollfd pfd = { .fd = nl_socket_get_fd(nl->sk), .events = POLLIN };
+	struct nl_cb *cb;
+	int ret = 0;
+
+	cb = nl_cb_clone(nl->cb);
+	if (!cb)
+		return -ENOMEM;
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, listen_valid_cb, &l);
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, NULL);
+	nl_socket_set_nonblocking(nl->sk);
+	while (!*stop) {
+		ret = ppoll(&pfd, 1, NULL, sigmask);
+		if (ret < 0) {
+			if (errno == EINTR) {
+				ret = 0;
+				continue;
+			}
+			ret = -errno;
+			perror("procterm: poll");
+			break;
+		}
+		ret = nl_recvmsgs(nl->sk, cb);
+		if (l.err) {
+			ret = l.err;
+			break;
+		}
+		if (ret == -NLE_NOMEM) {
+			/*
+			 * libnl reports the socket's ENOBUFS (the kernel
+			 * dropped messages) as NLE_NOMEM.
+			 */
+			overflow(arg);
+			ret = 0;
+			continue;
+		}
+		if (ret == -NLE_AGAIN) {
+			ret = 0;
+			continue;
+		}
+		if (ret < 0) {
+			ret = nlerr(ret, "receive");
+			break;
+		}
+		ret = 0;
+	}
+	nl_cb_put(cb);
+	return ret;
 }

@@ -49,6 +49,25 @@ int ptnl_open(struct ptnl **nlp, const struct ptnl_family *fam, bool debug);
 void ptnl_close(struct ptnl *nl);
 /* 0 or -errno, the kernel's own errno when it refused the request. */
 int ptnl_request(struct ptnl *nl, const struct ptnl_request *req);
+/*
+ * Listening to a multicast group: join @group of the family (0, -ENOENT
+ * when the family has no such group, -EPERM without the privilege it
+ * needs, or another -errno), then receive. Events are not answers: the
+ * sequence number check is off for them.
+ */
+int ptnl_subscribe(struct ptnl *nl, const char *group);
+/*
+ * Receive notifications until @stop is set (by a signal handler; the
+ * signals in @sigmask are unblocked only while waiting) or an error:
+ * @event is called with each message's command and attributes; @overflow
+ * when the socket's receive buffer overflowed (the kernel dropped
+ * messages: ENOBUFS). Returns 0 once stopped, or -errno.
+ */
+int ptnl_listen(struct ptnl *nl,
+		int (*event)(uint8_t cmd, struct nlattr **tb, void *arg),
+		void (*overflow)(void *arg), void *arg,
+		volatile int *stop, const void *sigmask);
+
 /* The extended-ack text of the last request ("" if none). */
 const char *ptnl_extack(const struct ptnl *nl);
 

@@ -31,6 +31,7 @@ static const struct {
 	{ "pending",	pending_main,	"show armed deferred requests" },
 	{ "cancel",	cancel_main,	"disarm deferred requests" },
 	{ "why",	why_main,	"say why a process is not dead (yet)" },
+	{ "watch",	watch_main,	"stream the terminations procterm causes" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))

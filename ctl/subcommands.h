@@ -22,6 +22,7 @@ int list_main(int argc, char *argv[]);
 int pending_main(int argc, char *argv[]);
 int cancel_main(int argc, char *argv[]);
 int why_main(int argc, char *argv[]);
+int watch_main(int argc, char *argv[]);
 
 /* Exit codes, as documented in procterm(8) and --help. */
 #define EXIT_STATUS_HELP \

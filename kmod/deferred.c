@@ -43,6 +43,10 @@
  * with try_module_get(), so a request racing delete_module() fails with
  * -ENODEV instead of queueing works that would outlive the module.
  *
+ * A work whose SIGKILL is sent reports it to the "events" group
+ * (events.c), as from the requester that armed the request, which is
+ * recorded at arm time.
+ *
  * Lifetime of a request: nr_works counts the queued works plus one arming
  * reference. A request is listed (pt_deferred_xa by id, for PENDING and
  * CANCEL; pt_deferred_pids by target, so that one target has at most one
@@ -92,6 +96,7 @@ struct pt_deferred {
 	u64 armed_ns;			/* CLOCK_BOOTTIME */
 	const struct cred *cred;	/* the requester's, referenced */
 	struct pt_user *user;		/* charged: this request, its works */
+	struct pt_event_req ev_req;	/* the requester, for events.c */
 	/* Works allocated and charged, not yet queued (arming only). */
 	struct pt_dwork **spare;
 	unsigned int nr_spare;
@@ -112,6 +117,12 @@ static atomic64_t pt_deferred_ids = ATOMIC64_INIT(0);
 
 /* Bounds the re-counting of a thread list or tree that keeps growing. */
 #define PT_ARM_TRIES 8
+
+/* A request id, for an immediate tree's events (tree.c): never reused. */
+u64 pt_request_id_new(void)
+{
+	return atomic64_inc_return(&pt_deferred_ids);
+}
 
 static void pt_deferred_unlist_locked(struct pt_deferred *d)
 {
@@ -207,11 +218,18 @@ static int pt_deferred_send(struct pt_deferred *d)
 static void pt_deferred_kill(struct pt_deferred *d)
 {
 	struct pt_status *st = NULL;
+	struct pt_event *ev;
 	int ret;
 
 	/* Without memory for the status, still kill: that was asked first. */
 	if (d->has_status)
 		st = pt_status_alloc(GFP_KERNEL_ACCOUNT);
+	/*
+	 * The event's record, before the kill (events.c), charged to the
+	 * requester who armed the request.
+	 */
+	ev = pt_event_alloc(pt_events_wanted() ? d->user : NULL, d->admin,
+			    GFP_KERNEL_ACCOUNT);
 
 	read_lock(pt_tasklist_lock);
 	/*
@@ -222,6 +240,7 @@ static void pt_deferred_kill(struct pt_deferred *d)
 	    fatal_signal_pending(current)) {
 		read_unlock(pt_tasklist_lock);
 		pt_status_discard(st);
+		pt_event_discard(ev);
 		return;
 	}
 	ret = pt_deferred_send(d);
@@ -230,11 +249,18 @@ static void pt_deferred_kill(struct pt_deferred *d)
 	    (READ_ONCE(current->signal->flags) & SIGNAL_GROUP_EXIT) &&
 	    pt_status_publish(st, current->group_leader, d->status))
 		st = NULL;
+	if (!ret && !IS_ERR_OR_NULL(ev))
+		pt_event_fill(ev, &d->ev_req, task_tgid(current),
+			      current->group_leader, false);
 	read_unlock(pt_tasklist_lock);
 
 	pt_status_discard(st);
-	if (ret)
+	if (ret) {
+		pt_event_discard(ev);
 		pt_stat_add(PT_STAT_REFUSED, 1);
+	} else {
+		pt_event_queue(ev);
+	}
 }
 
 static void pt_deferred_fire(struct callback_head *cb)
@@ -305,6 +331,9 @@ static int pt_deferred_new(const struct pt_target *t,
 	d->admin = req->admin;
 	d->armed_ns = ktime_get_boottime_ns();
 	d->cred = get_cred(cred);
+	pt_event_requester(&d->ev_req, kind & PROCTERM_F_TREE ?
+			   PROCTERM_EVENT_MODE_TREE : PROCTERM_EVENT_MODE_DEFERRED,
+			   req->flags | kind, d->id);
 
 	/* Reserve the id's slot first: storing may allocate. */
 	ret = xa_reserve(&pt_deferred_xa, d->id, GFP_KERNEL_ACCOUNT);

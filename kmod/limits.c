@@ -6,7 +6,10 @@
  * deferred request, its queued task works, a waiter) is charged to the
  * requester's kuid, and refused with -EDQUOT beyond a per-user limit. The
  * limits are module parameters; a requester with CAP_SYS_ADMIN in the
- * initial user namespace gets PT_ADMIN_FACTOR times each. Since the budget
+ * initial user namespace gets PT_ADMIN_FACTOR times each. Event records
+ * (events.c) are charged too, against a share of the global max_events:
+ * 1/PT_ADMIN_FACTOR of it, all of it for such an admin; over it the event
+ * is lost (a sequence gap), the kill happens all the same. Since the budget
  * is per kuid, one user cannot use up another's, root's included. The kuid
  * charged is the requester's own, unless the requester is inside a user
  * namespace that a user other than root created (directly or further up):
@@ -71,12 +74,18 @@ static const char * const pt_stat_names[PT_STAT_NR] = {
 	[PT_STAT_STATUS]	= "status",
 	[PT_STAT_USERS]		= "users",
 	[PT_STAT_REFUSED]	= "deferred_refused",
+	[PT_STAT_EVENTS]	= "events",
+	[PT_STAT_EVENTS_SENT]	= "events_sent",
+	[PT_STAT_EVENTS_LOST]	= "events_lost",
+	[PT_STAT_EVENTS_FAILED]	= "events_send_failed",
+	[PT_STAT_EVENTS_DUP]	= "events_duplicate",
 };
 
 static const char * const pt_res_names[PT_RES_NR] __maybe_unused = {
 	[PT_RES_DEFERRED]	= "max_deferred",
 	[PT_RES_WORKS]		= "max_works",
 	[PT_RES_WAITERS]	= "max_waiters",
+	[PT_RES_EVENTS]		= "max_events",
 };
 
 void pt_stat_add(enum pt_stat s, int n)
@@ -134,6 +143,15 @@ struct pt_user *pt_user_get(kuid_t uid)
 	return u;
 }
 
+/* Another reference to @u, which the caller holds. Atomic-safe. */
+void pt_user_hold(struct pt_user *u)
+{
+	spin_lock(&pt_users_lock);
+	WARN_ON_ONCE(!u->refs);
+	u->refs++;
+	spin_unlock(&pt_users_lock);
+}
+
 void pt_user_put(struct pt_user *u)
 {
 	bool last;
@@ -150,7 +168,8 @@ void pt_user_put(struct pt_user *u)
 	if (last) {
 		WARN_ON_ONCE(atomic_read(&u->used[PT_RES_DEFERRED]) ||
 			     atomic_read(&u->used[PT_RES_WORKS]) ||
-			     atomic_read(&u->used[PT_RES_WAITERS]));
+			     atomic_read(&u->used[PT_RES_WAITERS]) ||
+			     atomic_read(&u->used[PT_RES_EVENTS]));
 		kfree(u);
 	}
 }
@@ -166,6 +185,16 @@ static unsigned int pt_limit(enum pt_res res, bool admin)
 	case PT_RES_WORKS:
 		lim = READ_ONCE(max_works);
 		break;
+	case PT_RES_EVENTS:
+		/*
+		 * A share of the global max_events (events.c): 1/16 of it,
+		 * all of it for an admin, so that one user holding records
+		 * (victims that do not die) cannot take every other user's.
+		 */
+		lim = pt_events_max();
+		if (!admin)
+			lim = DIV_ROUND_UP(lim, PT_ADMIN_FACTOR);
+		return min_t(unsigned int, lim, INT_MAX);
 	default:
 		lim = READ_ONCE(max_waiters);
 		break;
@@ -189,6 +218,9 @@ static void pt_limit_errmsg(enum pt_res res, unsigned int lim,
 		break;
 	case PT_RES_WORKS:
 		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_works reached");
+		break;
+	case PT_RES_EVENTS:
+		NL_SET_ERR_MSG_MOD(extack, "per-user share of max_events reached");
 		break;
 	default:
 		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_waiters reached");
@@ -231,6 +263,7 @@ static int pt_counters_show(struct seq_file *m, void *v)
 		seq_printf(m, "%s %d\n", pt_stat_names[i], atomic_read(&pt_stats[i]));
 	seq_printf(m, "feature_exit_status %d\n", pt_exitstatus_available());
 	seq_printf(m, "feature_tree %d\n", !!pt_tasklist_lock);
+	seq_printf(m, "feature_events %d\n", pt_genl_events_available());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(pt_counters);

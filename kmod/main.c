@@ -60,9 +60,12 @@ err_waiter:
 
 static void __exit procterm_exit(void)
 {
+	/* No event is sent once the family and its group may be gone. */
+	pt_events_stop();
 	pt_genl_unregister();
 	pt_deferred_exit();
 	pt_waiter_exit();
+	pt_events_exit();
 	pt_exitstatus_exit();
 	/*
 	 * Queued task_work callbacks hold a module reference each, so none is

@@ -12,6 +12,14 @@
  * is charged to its requester (limits.c), and dumps capture the
  * requester's namespaces and rights in .start.
  *
+ * The "events" multicast group (events.c) carries PROCTERM_CMD_EVENT, a
+ * notification with no handler: sent as a request it is EOPNOTSUPP.
+ * Joining it needs CAP_NET_ADMIN (GENL_MCAST_CAP_NET_ADMIN, checked by the
+ * core in the user namespace of the listener's network namespace; events
+ * go to init_net only, whose user namespace is init_user_ns). A kernel
+ * without that flag would let anyone join, so there the group is not
+ * registered and no event is ever recorded.
+ *
  * The family is parallel_ops: handlers do not rely on genl_mutex, and
  * nothing here sleeps for long (waiting is done by waiter.c).
  */
@@ -276,6 +284,17 @@ static const struct genl_ops pt_genl_ops[] = {
 	},
 };
 
+#ifdef PT_HAVE_GENL_MCAST_CAP
+enum { PT_MCGRP_EVENTS };
+
+static const struct genl_multicast_group pt_genl_mcgrps[] = {
+	[PT_MCGRP_EVENTS] = {
+		.name = PROCTERM_MCGRP_EVENTS,
+		.flags = GENL_MCAST_CAP_NET_ADMIN,
+	},
+};
+#endif
+
 static struct genl_family pt_genl_family __ro_after_init = {
 	.name = PROCTERM_GENL_NAME,
 	.version = PROCTERM_GENL_VERSION,
@@ -285,7 +304,42 @@ static struct genl_family pt_genl_family __ro_after_init = {
 	.ops = pt_genl_ops,
 	.n_ops = ARRAY_SIZE(pt_genl_ops),
 	.resv_start_op = PROCTERM_CMD_CANCEL + 1,
+#ifdef PT_HAVE_GENL_MCAST_CAP
+	.mcgrps = pt_genl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(pt_genl_mcgrps),
+#endif
 };
+
+bool pt_genl_events_available(void)
+{
+#ifdef PT_HAVE_GENL_MCAST_CAP
+	return true;
+#else
+	return false;
+#endif
+}
+
+/* Does anyone in init_net listen to the events group? */
+bool pt_genl_has_listeners(void)
+{
+#ifdef PT_HAVE_GENL_MCAST_CAP
+	return genl_has_listeners(&pt_genl_family, &init_net, PT_MCGRP_EVENTS);
+#else
+	return false;
+#endif
+}
+
+/* Multicast @skb (consumed) to the events group in init_net. */
+int pt_genl_multicast_events(struct sk_buff *skb)
+{
+#ifdef PT_HAVE_GENL_MCAST_CAP
+	return genlmsg_multicast_netns(&pt_genl_family, &init_net, skb, 0,
+				       PT_MCGRP_EVENTS, GFP_KERNEL);
+#else
+	nlmsg_free(skb);
+	return -EOPNOTSUPP;
+#endif
+}
 
 int __init pt_genl_register(void)
 {

@@ -15,6 +15,7 @@
 #include <linux/sched.h>
 #include <linux/netlink.h>
 #include <linux/uidgid.h>
+#include <linux/err.h>
 
 struct pid;
 struct sk_buff;
@@ -75,6 +76,7 @@ enum pt_res {
 	PT_RES_DEFERRED,		/* armed deferred requests */
 	PT_RES_WORKS,			/* queued deferred task works */
 	PT_RES_WAITERS,			/* PROCTERM_F_WAIT waiters */
+	PT_RES_EVENTS,			/* event records (events.c) */
 	PT_RES_NR,
 };
 
@@ -85,6 +87,11 @@ enum pt_stat {
 	PT_STAT_STATUS,
 	PT_STAT_USERS,
 	PT_STAT_REFUSED,		/* deferred kills refused when firing */
+	PT_STAT_EVENTS,			/* event records kept */
+	PT_STAT_EVENTS_SENT,
+	PT_STAT_EVENTS_LOST,		/* no record could be kept */
+	PT_STAT_EVENTS_FAILED,		/* a message not built or multicast */
+	PT_STAT_EVENTS_DUP,		/* a second record for one process */
 	PT_STAT_NR,
 };
 
@@ -92,6 +99,7 @@ int pt_limits_init(void);
 void pt_limits_exit(void);
 kuid_t pt_charge_uid(const struct cred *cred);
 struct pt_user *pt_user_get(kuid_t uid);
+void pt_user_hold(struct pt_user *u);
 void pt_user_put(struct pt_user *u);
 int pt_charge(struct pt_user *u, enum pt_res res, unsigned int n, bool admin,
 	      struct netlink_ext_ack *extack);
@@ -108,6 +116,40 @@ void pt_waiter_discard(struct pt_waiter *w);
 void pt_waiter_publish(struct pt_waiter *w, struct genl_info *info,
 		       const struct pt_target *t);
 
+/* events.c */
+struct pt_event;
+/* Who asked for a kill, as the event reports it. */
+struct pt_event_req {
+	pid_t pid;			/* initial PID namespace */
+	u32 uid;			/* initial user namespace */
+	char comm[TASK_COMM_LEN];
+	u32 mode;			/* PROCTERM_EVENT_MODE_* */
+	u32 flags;			/* PROCTERM_F_* */
+	u64 id;				/* deferred or tree request, or 0 */
+	u64 request_ns;			/* CLOCK_BOOTTIME */
+};
+
+/* An event that should be kept but could not be: counted lost if sent. */
+#define PT_EVENT_LOST ((struct pt_event *)ERR_PTR(-ENOSPC))
+/* Someone listens, but the requester's entry could not be had. */
+#define PT_EVENT_USER_NONE ((struct pt_user *)ERR_PTR(-ENOMEM))
+
+bool pt_events_wanted(void);
+unsigned int pt_events_max(void);
+struct pt_user *pt_event_user(void);
+void pt_event_user_put(struct pt_user *u);
+struct pt_event *pt_event_alloc(struct pt_user *u, bool admin, gfp_t gfp);
+void pt_event_discard(struct pt_event *ev);
+void pt_event_requester(struct pt_event_req *r, u32 mode, u32 flags, u64 id);
+void pt_event_fill(struct pt_event *ev, const struct pt_event_req *r,
+		   struct pid *pid, struct task_struct *leader, bool may_lock);
+void pt_event_stash(struct pt_event *ev, struct list_head *stash);
+void pt_event_queue_all(struct list_head *stash);
+void pt_event_queue(struct pt_event *ev);
+void pt_event_lost(unsigned int n);
+void pt_events_stop(void);
+void pt_events_exit(void);
+
 /* kill.c */
 int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
 		struct netlink_ext_ack *extack);
@@ -115,6 +157,7 @@ int pt_perm_check(struct pid *pid, struct netlink_ext_ack *extack);
 
 /* deferred.c */
 void pt_deferred_exit(void);
+u64 pt_request_id_new(void);
 int pt_deferred_arm(const struct pt_target *t, const struct pt_kill_req *req,
 		    u64 *id, struct netlink_ext_ack *extack);
 int pt_deferred_tree_begin(const struct pt_target *root,
@@ -148,5 +191,8 @@ void pt_genl_unregister(void);
 void *pt_genlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 		     u8 cmd);
 int pt_put_u64(struct sk_buff *skb, int attr, u64 value);
+bool pt_genl_events_available(void);
+bool pt_genl_has_listeners(void);
+int pt_genl_multicast_events(struct sk_buff *skb);
 
 #endif /* _PROCTERM_H */

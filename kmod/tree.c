@@ -39,6 +39,15 @@
  * LSM refuses some members, those live, and the request fails with -EPERM
  * and an extack that says how many members were killed.
  *
+ * Events (events.c): the kill pass allocates (GFP_NOWAIT: under the lock)
+ * and fills a record for each member it kills; they are queued once the
+ * lock is dropped. A member killed without a record (no memory, the
+ * requester's share or max_events reached) is counted lost. Records never
+ * gate the kill: the passes are those of a tree kill without events. An
+ * immediate tree gets a request id, from the deferred requests' id space,
+ * once its check pass has passed; it is returned in the reply and carried
+ * by its events.
+ *
  * On PREEMPT_RT tasklist_lock is a sleeping rwlock and the walk is
  * preemptible; elsewhere it runs with preemption off, so its length is
  * bounded by the number of members and their threads.
@@ -123,6 +132,11 @@ struct pt_tree_ctx {
 	char refused_comm[TASK_COMM_LEN];
 	struct pt_status **pool;	/* exit statuses, allocated */
 	unsigned int pool_n;
+	/* Event records (events.c), filled, to queue after the lock. */
+	struct pt_user *ev_user;	/* see pt_event_user() */
+	struct list_head evs;
+	unsigned int ev_lost;
+	struct pt_event_req ev_req;
 	int (*visit)(struct task_struct *p, struct pt_tree_ctx *ctx);
 };
 
@@ -201,6 +215,7 @@ static int pt_visit_defer(struct task_struct *p, struct pt_tree_ctx *ctx)
 
 static int pt_visit_kill(struct task_struct *p, struct pt_tree_ctx *ctx)
 {
+	struct pt_event *ev;
 	int ret;
 
 	if (pt_member_done(p))
@@ -215,6 +230,15 @@ static int pt_visit_kill(struct task_struct *p, struct pt_tree_ctx *ctx)
 		return 0;
 	}
 	ctx->killed++;
+	/* Non-sleeping: tasklist_lock is read-held (preemption off, but RT). */
+	ev = pt_event_alloc(ctx->ev_user, ctx->req->admin,
+			    GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN);
+	if (IS_ERR(ev)) {
+		ctx->ev_lost++;
+	} else if (ev) {
+		pt_event_fill(ev, &ctx->ev_req, task_tgid(p), p, false);
+		pt_event_stash(ev, &ctx->evs);
+	}
 	if (ctx->req->has_status && ctx->pool_n &&
 	    pt_status_publish(ctx->pool[ctx->pool_n - 1], p, ctx->req->status))
 		ctx->pool_n--;
@@ -288,6 +312,9 @@ static int pt_tree_locked(const struct pt_target *t, struct pt_tree_ctx *ctx,
 	if (*need > have)
 		return 0;
 
+	/* Permitted: an immediate tree's id, for its reply and events. */
+	if (!deferred)
+		ctx->ev_req.id = pt_request_id_new();
 	ctx->visit = deferred ? pt_visit_defer : pt_visit_kill;
 	*done = true;
 	return pt_walk(root, ctx);
@@ -313,6 +340,14 @@ int pt_tree_kill(const struct pt_target *t, const struct pt_kill_req *req,
 	if (req->has_status && !pt_exitstatus_available()) {
 		NL_SET_ERR_MSG_MOD(extack, "exit status rewriting is unavailable on this kernel");
 		return -EOPNOTSUPP;
+	}
+	INIT_LIST_HEAD(&ctx.evs);
+	/* A deferred tree's members are reported as their works fire. */
+	if (!deferred) {
+		ctx.ev_user = pt_event_user();
+		/* Before the kill pass: ELAPSED_NS starts here. */
+		pt_event_requester(&ctx.ev_req, PROCTERM_EVENT_MODE_TREE,
+				   req->flags, 0);
 	}
 	if (deferred) {
 		ret = pt_perm_check(t->pid, extack);
@@ -344,6 +379,10 @@ int pt_tree_kill(const struct pt_target *t, const struct pt_kill_req *req,
 		ret = -EAGAIN;
 	}
 	pt_pool_free(&ctx);
+	/* The members the kill pass killed: reported when dead, or lost. */
+	pt_event_queue_all(&ctx.evs);
+	pt_event_lost(ctx.ev_lost);
+	pt_event_user_put(ctx.ev_user);
 
 	if (deferred) {
 		if (ret) {
@@ -368,6 +407,8 @@ int pt_tree_kill(const struct pt_target *t, const struct pt_kill_req *req,
 		ret = -EPERM;
 	} else {
 		*count = ctx.killed;
+		if (!ret)
+			*id = ctx.ev_req.id;
 	}
 	if (ret == -ENOMEM)
 		NL_SET_ERR_MSG_MOD(extack, "out of memory; nothing was killed");

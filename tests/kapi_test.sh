@@ -7,7 +7,8 @@
 # the parent; no permission is checked on the writer's behalf; PID 1, a
 # kernel thread, a thread ID and a zombie are refused as over netlink; a tree with no
 # survivor; a deferred kill that waits for its stopped target to run; a
-# waiter that reports the wait status. The example holds procterm while it
+# waiter that reports the wait status; an API kill's event on the events
+# group (procterm watch). The example holds procterm while it
 # is loaded: procterm cannot be removed under it, and its reference count is
 # back once the example is gone.
 #
@@ -21,7 +22,13 @@ dbg=/sys/kernel/debug/procterm_example
 refcnt=/sys/module/procterm/refcnt
 loaded=false
 
+watch_pid=
+
 cli_cleanup_hook() {
+	if [ -n "$watch_pid" ]; then
+		kill -KILL "$watch_pid" 2>/dev/null
+		wait "$watch_pid" 2>/dev/null
+	fi
 	$loaded && rmmod procterm_example 2>/dev/null
 }
 
@@ -154,6 +161,46 @@ api "$p deferred wait=300"
 checkx "wait: a deferred kill of a stopped process is not dead in time" '[ "$rc" = 0 ] && rep_has "wait_status=-1 "'
 reap "$p" 1
 checkx "wait: ... and was still alive" '[ "$status" = alive ]'
+
+# ---- an API kill is reported to the events group (events.c), as any kill
+if grep -q "^feature_events 1" /sys/kernel/debug/procterm/counters 2>/dev/null; then
+	f=$tmp/watch.json
+	"$PROCTERM" watch --json >"$f" 2>"$tmp/watch.err" &
+	watch_pid=$!
+	# Listening once a CLI kill of a probe shows up.
+	listening=false
+	for _ in $(seq 30); do
+		spawn
+		probe=$last
+		wait_comm "$probe" sleep
+		"$PROCTERM" kill --wait "$probe" >/dev/null 2>&1
+		reap "$probe"
+		for _ in $(seq 20); do
+			grep -q "\"pid\": $probe," "$f" && listening=true && break
+			sleep 0.1
+		done
+		$listening && break
+	done
+	spawn
+	victim=$last
+	wait_comm "$victim" sleep
+	api "$victim status=5"
+	reap "$victim"
+	for _ in $(seq 100); do
+		grep -q "^{\"seq\": [0-9]*, \"pid\": $victim," "$f" && break
+		sleep 0.1
+	done
+	line=$(grep "^{\"seq\": [0-9]*, \"pid\": $victim," "$f")
+	printf 'watch: %s\n' "$line" | diag
+	kill -INT "$watch_pid"
+	wait "$watch_pid"
+	watch_pid=
+	checkx "watch is listening (a CLI kill's event arrives)" '$listening'
+	checkx "an API kill's event: immediate, exit status 5, requester uid 0" \
+		'printf "%s\n" "$line" | grep -q "\"exit_status\": 5, .*\"mode\": \"immediate\", .*\"uid\": 0"'
+else
+	ok "an API kill's event # SKIP no events group"
+fi
 
 # ---- unload ordering
 if rmmod procterm_example; then

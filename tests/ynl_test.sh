@@ -9,7 +9,9 @@
 #  - kill with an exit status: the reply echoes the request, and the
 #    shell's wait sees the child exit with that status;
 #  - kill of an unused PID fails with ESRCH, "no such process";
-#  - pending dumps an empty list; cancel of an unknown request is ENOENT.
+#  - pending dumps an empty list; cancel of an unknown request is ENOENT;
+#  - ynl --subscribe events receives the event of a process procterm
+#    killed while it listens, with the attributes the spec names.
 #
 # ynl comes from the linux-source files the top-level Makefile extracts
 # into build/linux-source/ (or PROCTERM_SRC, a directory holding an
@@ -28,7 +30,7 @@ spec=$repo/docs/netlink/procterm.yaml
 schema=$src/Documentation/netlink/genetlink-legacy.yaml
 mod=/sys/module/procterm
 KSFT_SKIP=4
-PLAN=9
+PLAN=10
 
 n=0 failed=0 passed=0
 child=
@@ -48,7 +50,8 @@ skip_all() {
 		 "kill do with exit-status 7: the reply" \
 		 "wait for the child: exit status 7" \
 		 "kill do of an unused PID: ESRCH" "pending dump: empty list" \
-		 "cancel do of an unknown request-id: ENOENT"; do
+		 "cancel do of an unknown request-id: ENOENT" \
+		 "subscribe events: the event of a killed process"; do
 		skip "$d" "$1"
 	done
 	exit $KSFT_SKIP
@@ -269,6 +272,57 @@ check "cancel do of an unknown request-id: ENOENT, \"no such deferred request\""
 	'E["RC"] == "1" and "error: -2" in out and
 	 "no such deferred request" in out' \
 	RC="$rc"
+
+# ---- 10: subscribe to the events group, receive a killed process's event
+counters=/sys/kernel/debug/procterm/counters
+sent() { sed -n 's/^events_sent //p' "$counters" 2>/dev/null; }
+if [ ! -r "$counters" ] || [ -z "$(sent)" ]; then
+	not_ok "subscribe events: no events_sent in $counters"
+else
+	# The CLI kills (fast, unlike a Python start under emulation) while
+	# ynl listens for 15 s; it reads what came once the sleep is over.
+	timeout 90 "$python" "$cli" --spec "$spec" "${schema_args[@]}" \
+		--output-json --subscribe events --sleep 15 \
+		>"${TMPDIR:-/tmp}/ynl-events.$$" 2>&1 &
+	listener=$!
+	before=$(sent)
+	victims=
+	# Kill (with procterm) a process at a time until one's event is sent:
+	# the listener has joined.
+	for _ in $(seq 30); do
+		sleep 1000 &
+		v=$!
+		victims="$victims $v"
+		for _ in $(seq 100); do
+			[ "$(cat "/proc/$v/comm" 2>/dev/null)" = sleep ] && break
+			sleep 0.05
+		done
+		"${PROCTERM:-$repo/ctl/procterm}" kill "$v" >/dev/null
+		wait "$v" 2>/dev/null
+		for _ in $(seq 20); do
+			[ "$(sent)" != "$before" ] && break
+			sleep 0.05
+		done
+		[ "$(sent)" != "$before" ] && break
+	done
+	wait "$listener"
+	out=$(cat "${TMPDIR:-/tmp}/ynl-events.$$")
+	rm -f "${TMPDIR:-/tmp}/ynl-events.$$"
+	check "subscribe events: one event per killed process, with the spec's attributes" \
+		"$out" \
+		'isinstance(r, list) and len(r) >= 1 and
+		 all(m["name"] == "event" for m in r) and
+		 len({m["msg"]["pid"] for m in r}) == len(r) and
+		 {m["msg"]["pid"] for m in r} <= set(int(v) for v in E["V"].split()) and
+		 all(m["msg"]["event-mode"] == "immediate" and
+		     m["msg"]["event-stage"] == "kill" and
+		     m["msg"]["wait-status"] == 9 and m["msg"]["comm"] == "sleep" and
+		     m["msg"]["requester-comm"] == "procterm" and
+		     set(m["msg"]) >= {"event-seq", "pid", "start-time", "uid",
+		                       "requester-pid", "requester-uid", "flags",
+		                       "elapsed-ns"} for m in r)' \
+		V="$victims"
+fi
 
 echo "# $passed passed, $failed failed"
 [ "$failed" = 0 ] || exit 1

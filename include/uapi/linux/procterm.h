@@ -29,7 +29,9 @@
  *     PROCTERM_A_PID, PROCTERM_A_START_TIME  the target as resolved
  *     PROCTERM_A_EXIT_STATUS  the status requested (echo, full 32 bits)
  *     PROCTERM_A_COUNT        processes terminated (1, or the tree size)
- *     PROCTERM_A_REQUEST_ID   with PROCTERM_F_DEFERRED: the armed request
+ *     PROCTERM_A_REQUEST_ID   with PROCTERM_F_DEFERRED: the armed request;
+ *                             an immediate PROCTERM_F_TREE kill: the id
+ *                             its members' events carry
  *   With PROCTERM_F_WAIT, a second PROCTERM_CMD_KILL message with the
  *   request's sequence number follows when every thread of the process
  *   (the tree's root, for a tree kill) has exited; it may arrive before or
@@ -54,6 +56,36 @@
  *
  * PROCTERM_CMD_CANCEL (doit)
  *     PROCTERM_A_REQUEST_ID   the request to disarm
+ *
+ * PROCTERM_CMD_EVENT (multicast group "events", never a request)
+ *   Joining the group needs CAP_NET_ADMIN in the initial user namespace;
+ *   events are multicast in the initial network namespace only. One
+ *   message per process that procterm terminated, once it is dead:
+ *     PROCTERM_A_EVENT_SEQ    u64  one more per event, in send order;
+ *                                  the first one received is a baseline
+ *                                  (numbers go on while nobody listens).
+ *                                  A number skipped after it is an event
+ *                                  lost (a record that could not be kept,
+ *                                  a send that failed, a receive buffer
+ *                                  overflow), seen at the next message.
+ *                                  Restarts at 1 on module reload.
+ *     PROCTERM_A_PID, PROCTERM_A_START_TIME, PROCTERM_A_COMM,
+ *     PROCTERM_A_UID          the process: PID in the initial PID
+ *                             namespace, start time in the initial time
+ *                             namespace, real uid in the initial user
+ *                             namespace, comm when it was killed
+ *     PROCTERM_A_REQUESTER_PID, PROCTERM_A_REQUESTER_UID,
+ *     PROCTERM_A_REQUESTER_COMM  who asked (initial namespaces; for a
+ *                             deferred kill, who armed it)
+ *     PROCTERM_A_EVENT_MODE   enum procterm_event_mode
+ *     PROCTERM_A_FLAGS        the request's PROCTERM_F_* flags
+ *     PROCTERM_A_REQUEST_ID   deferred and tree kills: the request (all
+ *                             members of one tree carry the same id)
+ *     PROCTERM_A_EVENT_STAGE  enum procterm_event_stage
+ *     PROCTERM_A_WAIT_STATUS  the final status, waitpid() encoding
+ *     PROCTERM_A_ELAPSED_NS   u64  from the request (for a deferred kill:
+ *                             from arming) to the death, nanoseconds
+ *   Sent to a request it is EOPNOTSUPP.
  *
  * Errors (negative errno in the ack, with an extended-ack message):
  *   ESRCH      no such process (unknown PID or address, stale handle,
@@ -96,6 +128,7 @@ enum procterm_cmd {
 	PROCTERM_CMD_LIST,
 	PROCTERM_CMD_PENDING,
 	PROCTERM_CMD_CANCEL,
+	PROCTERM_CMD_EVENT,		/* notification only, never a request */
 
 	__PROCTERM_CMD_MAX,
 };
@@ -109,6 +142,23 @@ enum procterm_kill_flags {
 
 	__PROCTERM_F_ALL	= PROCTERM_F_WAIT | PROCTERM_F_DEFERRED |
 				  PROCTERM_F_TREE,
+};
+
+/* The multicast group of PROCTERM_CMD_EVENT. */
+#define PROCTERM_MCGRP_EVENTS	"events"
+
+/* How a termination was requested (PROCTERM_A_EVENT_MODE). */
+enum procterm_event_mode {
+	PROCTERM_EVENT_MODE_IMMEDIATE	= 1,	/* a kill, at once */
+	PROCTERM_EVENT_MODE_DEFERRED	= 2,	/* a deferred kill that fired */
+	PROCTERM_EVENT_MODE_TREE	= 3,	/* a member of a tree kill */
+	PROCTERM_EVENT_MODE_GRACE	= 4,	/* reserved: a graceful kill */
+};
+
+/* The signal that ended the process (PROCTERM_A_EVENT_STAGE). */
+enum procterm_event_stage {
+	PROCTERM_EVENT_STAGE_TERM	= 1,	/* reserved: SIGTERM of a grace */
+	PROCTERM_EVENT_STAGE_KILL	= 2,	/* SIGKILL */
 };
 
 enum procterm_attr {
@@ -130,6 +180,12 @@ enum procterm_attr {
 	PROCTERM_A_ARMED_NS,		/* u64, CLOCK_BOOTTIME */
 	PROCTERM_A_REQUESTER_UID,	/* u32 */
 	PROCTERM_A_PAD,
+	PROCTERM_A_EVENT_SEQ,		/* u64 */
+	PROCTERM_A_EVENT_MODE,		/* u32, enum procterm_event_mode */
+	PROCTERM_A_EVENT_STAGE,		/* u32, enum procterm_event_stage */
+	PROCTERM_A_REQUESTER_PID,	/* u32 */
+	PROCTERM_A_REQUESTER_COMM,	/* string */
+	PROCTERM_A_ELAPSED_NS,		/* u64 */
 
 	__PROCTERM_A_MAX,
 };

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Termination events: the "events" multicast group.
+ *
+ * Every process procterm terminates is reported once it is dead, in one
+ * PROCTERM_CMD_EVENT message. A kill path takes a record before the kill
+ * (pt_event_alloc(): only while someone listens, within max_events and the
+ * requester's share of it, charged through limits.c), fills it once the
+ * SIGKILL was accepted (pt_event_fill(), which may run under tasklist_lock:
+ * it only copies and takes references), and queues it after every lock is
+ * dropped (pt_event_queue(), process context). A kill that does not happen
+ * gives its record back (pt_event_discard()). A record never decides
+ * whether a kill happens: without one, the event is counted lost.
+ *
+ * Death is detected as waiter.c detects it: each queued record hangs on
+ * its TGID pid->wait_pidfd queue, whose wake function (called from the
+ * exiting task, under the queue's lock, maybe with tasklist_lock held and
+ * interrupts off) only notes the time and queues pt_event_work. The work,
+ * in process context, sends every record whose group is dead and frees it.
+ * Nothing is sent from the exit path. One process has at most one listed
+ * record (pt_events_hash): a second is freed unsent.
+ *
+ * Sequence numbers are given at send time, so they arrive in order; a
+ * record that could not be kept (no memory, max_events or the share
+ * reached) consumes one at once, so the listener sees a gap at the next
+ * message, and so does a message the work could not build or multicast:
+ * events_lost and events_send_failed count them. Records dropped at
+ * unload are logged, since the counters go with the module.
+ *
+ * Namespaces: messages go to the initial network namespace only; PIDs are
+ * in the initial PID namespace, uids in the initial user namespace, start
+ * times in the initial time namespace. The group needs CAP_NET_ADMIN,
+ * checked by the genetlink core in the user namespace owning the
+ * listener's network namespace, which for init_net is init_user_ns; a
+ * socket elsewhere with NETLINK_LISTEN_ALL_NSID and CAP_NET_BROADCAST in
+ * init_user_ns gets them too (docs/design.md, "Who receives events").
+ *
+ * Locking: pt_events, pt_events_hash and the sending are under
+ * pt_events_lock (a mutex); the wake function takes none of ours.
+ */
+#include <linux/atomic.h>
+#include <linux/cred.h>
+#include <linux/hashtable.h>
+#include <linux/list.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <net/genetlink.h>
+
+#include <linux/procterm.h>
+#include "procterm.h"
+
+static unsigned int max_events = 16384;
+
+/* At most INT_MAX: pt_events_nr and the per-user charges are atomic_t. */
+static int pt_max_events_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, INT_MAX);
+}
+
+static const struct kernel_param_ops pt_max_events_ops = {
+	.set = pt_max_events_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_events, &pt_max_events_ops, &max_events, 0644);
+MODULE_PARM_DESC(max_events,
+		 "termination events kept until their process is dead (all users; 1/16 per user without CAP_SYS_ADMIN)");
+
+unsigned int pt_events_max(void)
+{
+	return READ_ONCE(max_events);
+}
+
+struct pt_event {
+	struct list_head node;		/* pt_events, or a caller's stash */
+	struct hlist_node hnode;	/* pt_events_hash, by pid */
+	struct wait_queue_entry wq;
+	struct pid *pid;		/* referenced; owns wait_pidfd */
+	struct task_struct *pin;	/* referenced: pins the signal_struct */
+	struct pt_user *user;		/* referenced, charged PT_RES_EVENTS */
+	bool admin;			/* the share it was charged against */
+	u64 woken_ns;			/* first wake, CLOCK_BOOTTIME */
+	pid_t nr;			/* initial PID namespace */
+	u64 start_time;			/* initial time namespace */
+	u32 uid;
+	char comm[TASK_COMM_LEN];
+	struct pt_event_req req;
+};
+
+static LIST_HEAD(pt_events);
+/* The listed records by struct pid: one event per process (dedupe). */
+#define PT_EVENTS_BITS 10
+static DEFINE_HASHTABLE(pt_events_hash, PT_EVENTS_BITS);
+static DEFINE_MUTEX(pt_events_lock);
+static bool pt_events_stopped;		/* under pt_events_lock */
+static unsigned int pt_events_unsent;	/* dropped at unload, under the lock */
+static atomic_t pt_events_nr = ATOMIC_INIT(0);
+static atomic64_t pt_events_seq = ATOMIC64_INIT(0);
+
+static void pt_event_scan(struct work_struct *work);
+static DECLARE_WORK(pt_event_work, pt_event_scan);
+
+static int pt_event_wake(struct wait_queue_entry *wq, unsigned int mode,
+			 int sync, void *key)
+{
+	struct pt_event *ev = container_of(wq, struct pt_event, wq);
+
+	/*
+	 * The first wake is the group's death; a later one (the leader's
+	 * reap) must not add the zombie's time. Wakes are serialised by the
+	 * queue's lock.
+	 */
+	if (!READ_ONCE(ev->woken_ns))
+		WRITE_ONCE(ev->woken_ns, ktime_get_boottime_ns());
+	queue_work(system_wq, &pt_event_work);
+	return 0;
+}
+
+bool pt_events_wanted(void)
+{
+	return pt_genl_has_listeners();
+}
+
+/* One event lost before it had a record: the next message shows the gap. */
+void pt_event_lost(unsigned int n)
+{
+	if (!n)
+		return;
+	atomic64_add(n, &pt_events_seq);
+	pt_stat_add(PT_STAT_EVENTS_LOST, n);
+}
+
+/*
+ * Whom the records of a kill from current are charged to: NULL when nobody
+ * listens (no event at all), PT_EVENT_USER_NONE when the entry could not
+ * be had (every event of the kill is lost), or a referenced entry to give
+ * back with pt_event_user_put(). Process context.
+ */
+struct pt_user *pt_event_user(void)
+{
+	struct pt_user *u;
+
+	if (!pt_events_wanted())
+		return NULL;
+	u = pt_user_get(pt_charge_uid(current_cred()));
+	return u ? u : PT_EVENT_USER_NONE;
+}
+
+void pt_event_user_put(struct pt_user *u)
+{
+	if (!IS_ERR_OR_NULL(u))
+		pt_user_put(u);
+}
+
+/*
+ * A record for a kill about to be sent, charged to @u (see
+ * pt_event_user()): NULL when @u is NULL (no event), PT_EVENT_LOST when
+ * one should be kept but cannot be (no memory, the requester's share or
+ * max_events reached; the kill counts it lost if it happens), or a record.
+ * Atomic-safe with a non-sleeping @gfp: the tree kill allocates under
+ * tasklist_lock.
+ */
+struct pt_event *pt_event_alloc(struct pt_user *u, bool admin, gfp_t gfp)
+{
+	struct pt_event *ev;
+
+	if (!u)
+		return NULL;
+	if (IS_ERR(u))
+		return PT_EVENT_LOST;
+	if (atomic_inc_return(&pt_events_nr) > (int)READ_ONCE(max_events))
+		goto full;
+	if (pt_charge(u, PT_RES_EVENTS, 1, admin, NULL))
+		goto full;
+	ev = kzalloc(sizeof(*ev), gfp);
+	if (!ev)
+		goto uncharge;
+	pt_user_hold(u);
+	ev->user = u;
+	ev->admin = admin;
+	pt_stat_add(PT_STAT_EVENTS, 1);
+	return ev;
+uncharge:
+	pt_uncharge(u, PT_RES_EVENTS, 1);
+full:
+	atomic_dec(&pt_events_nr);
+	return PT_EVENT_LOST;
+}
+
+static void pt_event_free(struct pt_event *ev)
+{
+	if (ev->pin)
+		put_task_struct(ev->pin);
+	put_pid(ev->pid);
+	pt_uncharge(ev->user, PT_RES_EVENTS, 1);
+	pt_user_put(ev->user);
+	kfree(ev);
+	atomic_dec(&pt_events_nr);
+	pt_stat_add(PT_STAT_EVENTS, -1);
+}
+
+/* The kill did not happen: nothing is reported. */
+void pt_event_discard(struct pt_event *ev)
+{
+	if (!IS_ERR_OR_NULL(ev))
+		pt_event_free(ev);
+}
+
+/* What is known of the requester now, in the initial namespaces. */
+void pt_event_requester(struct pt_event_req *r, u32 mode, u32 flags, u64 id)
+{
+	r->pid = task_tgid_nr_ns(current, &init_pid_ns);
+	r->uid = from_kuid_munged(&init_user_ns, current_uid());
+	memcpy(r->comm, current->comm, sizeof(r->comm));
+	r->comm[TASK_COMM_LEN - 1] = '\0';
+	r->mode = mode;
+	r->flags = flags;
+	r->id = id;
+	r->request_ns = ktime_get_boottime_ns();
+}
+
+/*
+ * The SIGKILL of @leader's group (TGID @pid) was accepted. Only copies and
+ * takes references: may be called under tasklist_lock. @may_lock: no
+ * lock is held, so the comm is read under task_lock().
+ */
+void pt_event_fill(struct pt_event *ev, const struct pt_event_req *r,
+		   struct pid *pid, struct task_struct *leader, bool may_lock)
+{
+	ev->pid = get_pid(pid);
+	get_task_struct(leader);
+	ev->pin = leader;
+	ev->nr = pid_nr(pid);
+	ev->start_time = pt_start_time_off(leader, 0);
+	ev->uid = from_kuid_munged(&init_user_ns, task_uid(leader));
+	if (may_lock) {
+		get_task_comm(ev->comm, leader);
+	} else {
+		/* Racy against prctl(PR_SET_NAME), but NUL-terminated. */
+		memcpy(ev->comm, leader->comm, sizeof(ev->comm));
+		ev->comm[TASK_COMM_LEN - 1] = '\0';
+	}
+	ev->req = *r;
+}
+
+/* Is a record for @pid listed (its event not yet sent)? */
+static bool pt_event_listed(struct pid *pid)
+{
+	struct pt_event *ev;
+
+	lockdep_assert_held(&pt_events_lock);
+	hash_for_each_possible(pt_events_hash, ev, hnode, (unsigned long)pid)
+		if (ev->pid == pid)
+			return true;
+	return false;
+}
+
+/*
+ * List @ev, filled, or free it: after unload began, or when its process
+ * already has a record (two kill paths raced, or two threads of one
+ * target fired a deferred request: one process, one event; the first
+ * queued wins). Returns whether the work must look at it now.
+ */
+static bool pt_event_add_locked(struct pt_event *ev)
+{
+	bool dead;
+
+	lockdep_assert_held(&pt_events_lock);
+	if (pt_events_stopped) {
+		pt_events_unsent++;
+		pt_event_free(ev);
+		return false;
+	}
+	if (pt_event_listed(ev->pid)) {
+		pt_stat_add(PT_STAT_EVENTS_DUP, 1);
+		pt_event_free(ev);
+		return false;
+	}
+	init_waitqueue_func_entry(&ev->wq, pt_event_wake);
+	list_add_tail(&ev->node, &pt_events);
+	hash_add(pt_events_hash, &ev->hnode, (unsigned long)ev->pid);
+	add_wait_queue(&ev->pid->wait_pidfd, &ev->wq);
+	/*
+	 * Decided under the lock: once it is dropped, a running scan may
+	 * send and free @ev. Either the exit path's wake (which takes the
+	 * queue's lock after setting exit_state) sees our entry, or this
+	 * check, after add_wait_queue() took that lock, sees the death.
+	 */
+	dead = pt_pid_group_dead(ev->pid);
+	return dead;
+}
+
+/*
+ * A kill was sent: report it when the process is dead. @ev is what
+ * pt_event_alloc() gave, filled. Process context, no lock held.
+ */
+void pt_event_queue(struct pt_event *ev)
+{
+	bool dead;
+
+	if (!ev)
+		return;
+	if (IS_ERR(ev)) {
+		pt_event_lost(1);
+		return;
+	}
+	mutex_lock(&pt_events_lock);
+	dead = pt_event_add_locked(ev);
+	mutex_unlock(&pt_events_lock);
+	if (dead)
+		queue_work(system_wq, &pt_event_work);
+}
+
+/* Keep @ev, filled, on @stash (a caller's list) for pt_event_queue_all(). */
+void pt_event_stash(struct pt_event *ev, struct list_head *stash)
+{
+	list_add_tail(&ev->node, stash);
+}
+
+/* pt_event_queue() for every record of @stash, under one lock hold. */
+void pt_event_queue_all(struct list_head *stash)
+{
+	struct pt_event *ev, *tmp;
+	bool dead = false;
+
+	if (list_empty(stash))
+		return;
+	mutex_lock(&pt_events_lock);
+	list_for_each_entry_safe(ev, tmp, stash, node) {
+		list_del(&ev->node);
+		dead |= pt_event_add_locked(ev);
+	}
+	mutex_unlock(&pt_events_lock);
+	if (dead)
+		queue_work(system_wq, &pt_event_work);
+}
+
+static int pt_event_fill_msg(struct sk_buff *skb, const struct pt_event *ev,
+			     u64 seq, u64 dead_ns)
+{
+	const struct pt_event_req *r = &ev->req;
+	void *hdr;
+
+	hdr = pt_genlmsg_put(skb, 0, 0, 0, PROCTERM_CMD_EVENT);
+	if (!hdr)
+		return -EMSGSIZE;
+	if (pt_put_u64(skb, PROCTERM_A_EVENT_SEQ, seq) ||
+	    nla_put_u32(skb, PROCTERM_A_PID, ev->nr) ||
+	    pt_put_u64(skb, PROCTERM_A_START_TIME, ev->start_time) ||
+	    nla_put_string(skb, PROCTERM_A_COMM, ev->comm) ||
+	    nla_put_u32(skb, PROCTERM_A_UID, ev->uid) ||
+	    nla_put_u32(skb, PROCTERM_A_REQUESTER_PID, r->pid) ||
+	    nla_put_u32(skb, PROCTERM_A_REQUESTER_UID, r->uid) ||
+	    nla_put_string(skb, PROCTERM_A_REQUESTER_COMM, r->comm) ||
+	    nla_put_u32(skb, PROCTERM_A_EVENT_MODE, r->mode) ||
+	    nla_put_u32(skb, PROCTERM_A_FLAGS, r->flags) ||
+	    (r->id && pt_put_u64(skb, PROCTERM_A_REQUEST_ID, r->id)) ||
+	    nla_put_u32(skb, PROCTERM_A_EVENT_STAGE, PROCTERM_EVENT_STAGE_KILL) ||
+	    nla_put_u32(skb, PROCTERM_A_WAIT_STATUS,
+			pt_wait_status(ev->pid, ev->pin)) ||
+	    pt_put_u64(skb, PROCTERM_A_ELAPSED_NS,
+		       dead_ns > r->request_ns ? dead_ns - r->request_ns : 0)) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+/* The size of one message: what pt_event_fill_msg() puts. */
+static size_t pt_event_msg_size(void)
+{
+	return 4 * nla_total_size_64bit(sizeof(u64)) +
+	       8 * nla_total_size(sizeof(u32)) +
+	       2 * nla_total_size(TASK_COMM_LEN);
+}
+
+static void pt_event_send(struct pt_event *ev)
+{
+	u64 seq = atomic64_inc_return(&pt_events_seq);
+	u64 dead_ns = READ_ONCE(ev->woken_ns);
+	struct sk_buff *skb;
+	int ret;
+
+	lockdep_assert_held(&pt_events_lock);
+	if (!dead_ns)
+		dead_ns = ktime_get_boottime_ns();
+	skb = genlmsg_new(pt_event_msg_size(), GFP_KERNEL);
+	if (!skb) {
+		pt_stat_add(PT_STAT_EVENTS_FAILED, 1);
+		return;
+	}
+	if (pt_event_fill_msg(skb, ev, seq, dead_ns)) {
+		nlmsg_free(skb);
+		pt_stat_add(PT_STAT_EVENTS_FAILED, 1);
+		return;
+	}
+	ret = pt_genl_multicast_events(skb);
+	/* -ESRCH: nobody listens any more, nobody lost anything. */
+	if (ret && ret != -ESRCH)
+		pt_stat_add(PT_STAT_EVENTS_FAILED, 1);
+	else if (!ret)
+		pt_stat_add(PT_STAT_EVENTS_SENT, 1);
+}
+
+static void pt_event_drop(struct pt_event *ev)
+{
+	lockdep_assert_held(&pt_events_lock);
+	remove_wait_queue(&ev->pid->wait_pidfd, &ev->wq);
+	list_del(&ev->node);
+	hash_del(&ev->hnode);
+	pt_event_free(ev);
+}
+
+static void pt_event_scan(struct work_struct *work)
+{
+	struct pt_event *ev, *tmp;
+
+	mutex_lock(&pt_events_lock);
+	list_for_each_entry_safe(ev, tmp, &pt_events, node) {
+		pt_repin_leader(ev->pid, &ev->pin);
+		if (!pt_pid_group_dead(ev->pid))
+			continue;
+		if (!pt_events_stopped)
+			pt_event_send(ev);
+		else
+			pt_events_unsent++;
+		pt_event_drop(ev);
+		cond_resched();
+	}
+	mutex_unlock(&pt_events_lock);
+}
+
+/* Before the family goes: no message is sent from now on. */
+void pt_events_stop(void)
+{
+	mutex_lock(&pt_events_lock);
+	pt_events_stopped = true;
+	mutex_unlock(&pt_events_lock);
+}
+
+/* Every record freed; nothing can queue the work any more. */
+void pt_events_exit(void)
+{
+	struct pt_event *ev, *tmp;
+
+	mutex_lock(&pt_events_lock);
+	pt_events_stopped = true;
+	list_for_each_entry_safe(ev, tmp, &pt_events, node) {
+		pt_events_unsent++;
+		pt_event_drop(ev);
+	}
+	mutex_unlock(&pt_events_lock);
+	cancel_work_sync(&pt_event_work);
+	/* The counters go with the module: say what was not sent. */
+	if (pt_events_unsent)
+		pr_info("%u termination events not sent: the module was unloaded first\n",
+			pt_events_unsent);
+	WARN_ON(atomic_read(&pt_events_nr));
+}

@@ -110,6 +110,12 @@ static atomic64_t pt_deferred_ids = ATOMIC64_INIT(0);
 #define PT_PF_WORKERS PF_IO_WORKER
 #endif
 
+/* Request ids, shared with grace kills (grace.c): one id space for cancel. */
+u64 pt_request_id_new(void)
+{
+	return atomic64_inc_return(&pt_deferred_ids);
+}
+
 /* Bounds the re-counting of a thread list or tree that keeps growing. */
 #define PT_ARM_TRIES 8
 
@@ -296,7 +302,7 @@ static int pt_deferred_new(const struct pt_target *t,
 		goto err_user;
 
 	atomic_set(&d->nr_works, 1);
-	d->id = atomic64_inc_return(&pt_deferred_ids);
+	d->id = pt_request_id_new();
 	d->pid = get_pid(t->pid);
 	d->start_time = t->start_time;
 	d->flags = kind;

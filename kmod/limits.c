@@ -3,7 +3,8 @@
  * What a requester may keep in the kernel, and the module's counters.
  *
  * Everything a request leaves behind after its doit returns (an armed
- * deferred request, its queued task works, a waiter) is charged to the
+ * deferred request, its queued task works, a waiter, an armed grace
+ * kill) is charged to the
  * requester's kuid, and refused with -EDQUOT beyond a per-user limit. The
  * limits are module parameters; a requester with CAP_SYS_ADMIN in the
  * initial user namespace gets PT_ADMIN_FACTOR times each. Since the budget
@@ -50,6 +51,10 @@ static unsigned int max_waiters = 256;
 module_param(max_waiters, uint, 0644);
 MODULE_PARM_DESC(max_waiters, "waiters (PROCTERM_F_WAIT) per user (x16 for CAP_SYS_ADMIN)");
 
+static unsigned int max_grace = 256;
+module_param(max_grace, uint, 0644);
+MODULE_PARM_DESC(max_grace, "armed grace kills (--grace) per user (x16 for CAP_SYS_ADMIN)");
+
 struct pt_user {
 	struct hlist_node node;
 	kuid_t uid;
@@ -71,12 +76,17 @@ static const char * const pt_stat_names[PT_STAT_NR] = {
 	[PT_STAT_STATUS]	= "status",
 	[PT_STAT_USERS]		= "users",
 	[PT_STAT_REFUSED]	= "deferred_refused",
+	[PT_STAT_GRACE]		= "grace",
+	[PT_STAT_GRACE_NODES]	= "grace_nodes",
+	[PT_STAT_GRACE_REFUSED]	= "grace_refused",
+	[PT_STAT_GRACE_OVERFLOW] = "grace_overflow",
 };
 
 static const char * const pt_res_names[PT_RES_NR] __maybe_unused = {
 	[PT_RES_DEFERRED]	= "max_deferred",
 	[PT_RES_WORKS]		= "max_works",
 	[PT_RES_WAITERS]	= "max_waiters",
+	[PT_RES_GRACE]		= "max_grace",
 };
 
 void pt_stat_add(enum pt_stat s, int n)
@@ -150,7 +160,8 @@ void pt_user_put(struct pt_user *u)
 	if (last) {
 		WARN_ON_ONCE(atomic_read(&u->used[PT_RES_DEFERRED]) ||
 			     atomic_read(&u->used[PT_RES_WORKS]) ||
-			     atomic_read(&u->used[PT_RES_WAITERS]));
+			     atomic_read(&u->used[PT_RES_WAITERS]) ||
+			     atomic_read(&u->used[PT_RES_GRACE]));
 		kfree(u);
 	}
 }
@@ -165,6 +176,9 @@ static unsigned int pt_limit(enum pt_res res, bool admin)
 		break;
 	case PT_RES_WORKS:
 		lim = READ_ONCE(max_works);
+		break;
+	case PT_RES_GRACE:
+		lim = READ_ONCE(max_grace);
 		break;
 	default:
 		lim = READ_ONCE(max_waiters);
@@ -189,6 +203,9 @@ static void pt_limit_errmsg(enum pt_res res, unsigned int lim,
 		break;
 	case PT_RES_WORKS:
 		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_works reached");
+		break;
+	case PT_RES_GRACE:
+		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_grace reached");
 		break;
 	default:
 		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_waiters reached");

@@ -133,7 +133,7 @@ check "pending --tsv: status 3 for $qid" [ "$(tsv_row "$qid" | cut -f4)" = 3 ]
 run pending --json
 check "pending --json: exit 0 (got $rc)" [ "$rc" = 0 ]
 check "pending --json: valid, every key" json_check \
-	'isinstance(d, list) and all(set(e) == {"id", "pid", "start_time", "handle", "status", "flags", "armed_ns", "age_ns", "requester_uid"} for e in d)'
+	'isinstance(d, list) and all(set(e) == {"id", "pid", "start_time", "handle", "status", "flags", "grace_ms", "signal", "armed_ns", "age_ns", "requester_uid"} for e in d)'
 check "pending --json: request $id" json_check \
 	"[(e['pid'], e['start_time'], e['handle'], e['status'], e['flags'], e['requester_uid'], e['armed_ns'] == '$armed', 0 <= int(e['age_ns']) < 600e9) for e in d if e['id'] == $id] == [($p, $start, '$p@$start', None, ['deferred'], 0, True, True)]"
 check "pending --json: request $qid, status 3" json_check \

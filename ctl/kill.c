@@ -564,6 +564,11 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 			break;
 		case OPT_GRACE:
 			ret = parse_duration(optarg, PROCTERM_GRACE_MAX_MS, &v);
+			if (ret == -EINVAL && !parse_uint(optarg, 10, UINT32_MAX, &v)) {
+				fprintf(stderr, "procterm: kill: grace period '%s' needs a unit: %sms or %ss\n",
+					optarg, optarg, optarg);
+				return -PT_EUSAGE;
+			}
 			if (ret || !v) {
 				fprintf(stderr, "procterm: kill: invalid grace period '%s' "
 					"(a number with ms, s, m or h, from 1ms to 24h)\n",

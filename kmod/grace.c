@@ -711,7 +711,8 @@ static void pt_grace_publish(struct pt_grace *g)
 static void pt_grace_sig_errmsg(int ret, struct netlink_ext_ack *extack)
 {
 	if (ret == -EPERM)
-		NL_SET_ERR_MSG_MOD(extack, "not permitted to send the first signal to this process");
+		NL_SET_ERR_MSG_MOD(extack,
+				   "not permitted to send the first signal to this process");
 	else if (ret == -ESRCH)
 		NL_SET_ERR_MSG_MOD(extack, "no such process");
 }

@@ -557,7 +557,7 @@ TEST_F(grace, limit)
 	struct pt_reply r;
 	int i, n = 0, ret = 0;
 
-	if (pt_read_file("/sys/module/procterm/parameters/max_grace", old, sizeof(old)))
+	if (pt_read_file("/sys/module/procterm/parameters/max_grace", old, sizeof(old)) <= 0)
 		SKIP(return, "no max_grace parameter");
 	ASSERT_EQ(0, pt_write_file("/sys/module/procterm/parameters/max_grace", "1"));
 	self->target = spawn_target(self->sh, 0, false);

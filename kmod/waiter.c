@@ -144,11 +144,18 @@ static void pt_waiter_scan(struct work_struct *work)
 
 	mutex_lock(&pt_waiter_lock);
 	list_for_each_entry_safe(w, tmp, &pt_waiters, node) {
-		u8 stage = w->grace ? pt_grace_stage(w->grace) : 0;
 		bool dead;
+		u8 stage;
 
 		pt_repin_leader(w->pid, &w->pin);
 		dead = pt_pid_group_dead(w->pid);
+		/*
+		 * The stage after the death: a deadline SIGKILL sets it before
+		 * the group can die of it (grace.c), so a death seen here comes
+		 * with its stage.
+		 */
+		smp_rmb();
+		stage = w->grace ? pt_grace_stage(w->grace) : 0;
 		/*
 		 * A grace kill whose deadline SIGKILL was refused, or that was
 		 * cancelled, is over while the process lives: say so now.

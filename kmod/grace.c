@@ -507,9 +507,12 @@ static void pt_probe_fork(void *data, struct task_struct *parent,
 	if (!atomic_read(&pt_grace_trees))
 		return;
 	rcu_read_lock();
-	/* A new thread joins its creator's group; a process, its parent's. */
-	pid = thread ? task_tgid(child) :
-		       task_tgid(rcu_dereference(child->real_parent));
+	/*
+	 * The forking task decides, for a thread and a process alike: with
+	 * CLONE_PARENT the child's real_parent is the forker's parent, which
+	 * may be untracked (the forker reparented away, say).
+	 */
+	pid = task_tgid(parent);
 	hash_for_each_possible_rcu(pt_grace_hash, n, hnode, (unsigned long)pid)
 		if (n->pid == pid)
 			pt_grace_fork_one(n->g, child, thread);

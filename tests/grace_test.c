@@ -14,6 +14,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -688,6 +690,93 @@ TEST_F(grace, tree_forked_during_grace_killed)
 	}
 	EXPECT_EQ(0, alive) TH_LOG("%d tree members survived the deadline", alive);
 	EXPECT_GE(mono_ms() - t0, 2400);
+	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	EXPECT_EQ(0, counter_drains("grace", 5000));
+	EXPECT_EQ(0, counter_drains("grace_nodes", 5000));
+}
+
+/*
+ * CLONE_PARENT from a member whose parent is untracked: R (the root) has a
+ * child A; during grace R exits, A is reparented to the test (a
+ * subreaper), then A creates C with CLONE_PARENT, so C's parent is the
+ * test. C is still a fork of a member and must die at the deadline.
+ */
+static int clone_parent_body(int ready_fd, void *p)
+{
+	struct shared *sh = p;
+	pid_t r = getpid(), a;
+
+	signal(SIGTERM, SIG_IGN);
+	sh_add(sh, r);
+	a = fork();
+	if (a == 0) {
+		long c;
+
+		sh_add(sh, getpid());
+		while (getppid() == r)
+			usleep(1000);
+		c = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, 0, 0, 0, 0);
+		if (c == 0)
+			tree_leaf(sh);		/* C */
+		while (c > 0 && !sh_has(sh, c))
+			usleep(1000);
+		__atomic_add_fetch(&sh->step, 1, __ATOMIC_SEQ_CST);
+		for (;;)
+			pause();
+	}
+	while (sh->npids < 2)
+		usleep(1000);
+	pt_ready(ready_fd);
+	wait_flag(&sh->go, 1);
+	_exit(0);				/* R: A is orphaned */
+}
+
+TEST_F(grace, tree_clone_parent_killed)
+{
+	struct gargs a = { .grace_ms = 2000, .flags = PROCTERM_F_TREE };
+	struct pt_reply r;
+	int st, ret, i, alive = -1;
+	int64_t t0;
+
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+	self->target = pt_spawn(clone_parent_body, (void *)self->sh, NULL, 0);
+	ASSERT_GT(self->target, 0);
+	t0 = mono_ms();
+	ret = grace_kill(&self->s, self->target, &a, &r);
+	ASSERT_PT_FEATURE("grace tree kill", ret, r.msg);
+	ASSERT_PT_OK(ret, r);
+	EXPECT_EQ(2, (int)r.a.u[PROCTERM_A_COUNT]);
+	self->sh->go = 1;
+	ASSERT_EQ(self->target, waitpid(self->target, &st, 0));
+	self->target = -1;
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	while ((self->sh->npids < 3 || self->sh->step < 1) && mono_ms() - t0 < 1500)
+		usleep(2000);
+	ASSERT_EQ(3, self->sh->npids) TH_LOG("C was not created in time");
+	ASSERT_LT(mono_ms() - t0, 1800) TH_LOG("too slow to test before the deadline");
+	ASSERT_TRUE(pt_pid_alive(self->sh->pids[2]));
+
+	for (i = 0; i < 100; i++) {
+		int j;
+
+		alive = 0;
+		for (j = 1; j < self->sh->npids && j < MAXP; j++) {
+			char state = 0;
+			struct pt_stat ps;
+
+			if (!pt_read_stat(self->sh->pids[j], &ps))
+				state = ps.state;
+			if (state && state != 'Z' && state != 'X')
+				alive++;
+		}
+		while (waitpid(-1, &st, WNOHANG) > 0)
+			;
+		if (!alive && mono_ms() - t0 >= 2000)
+			break;
+		sleep_ms(50);
+	}
+	EXPECT_EQ(0, alive) TH_LOG("%d members (A, C) survived the deadline", alive);
+	EXPECT_GE(mono_ms() - t0, 1900);
 	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 	EXPECT_EQ(0, counter_drains("grace", 5000));
 	EXPECT_EQ(0, counter_drains("grace_nodes", 5000));

@@ -368,8 +368,10 @@ static bool pt_grace_uid_may_kill(const struct cred *cred,
 /*
  * A child whose tracking work runs after the deadline: it has run no user
  * instruction; kill it as the deadline would have, judged as the
- * requester's (the sender is the child itself, so the uid rule and
- * CAP_KILL are applied here, as deferred.c does).
+ * requester's. The sender is the child itself, and check_kill_permission()
+ * skips the uid rule and CAP_KILL for a sender in the target's thread
+ * group, so they are applied here explicitly, as deferred.c does; the LSM
+ * hook still judges the SIGKILL with the requester's credentials.
  */
 static void pt_grace_kill_self(struct pt_grace *g, struct pt_gnode *n)
 {
@@ -385,6 +387,15 @@ static void pt_grace_kill_self(struct pt_grace *g, struct pt_gnode *n)
 	rcu_read_unlock();
 	read_lock(pt_tasklist_lock);
 	ret = may ? kill_pid(task_tgid(current), SIGKILL, 0) : -EPERM;
+	/*
+	 * As in pt_deferred_send(): the init of a new PID namespace ignores
+	 * a SIGKILL sent from inside it (the sender being itself), where
+	 * the requester's kill(2), from an ancestor namespace, would force
+	 * it; the LSM has just allowed it: force it.
+	 */
+	if (!ret && (READ_ONCE(current->signal->flags) & SIGNAL_UNKILLABLE) &&
+	    !(READ_ONCE(current->signal->flags) & SIGNAL_GROUP_EXIT))
+		ret = kill_pid(task_tgid(current), SIGKILL, 1);
 	if (!ret && n->st &&
 	    (READ_ONCE(current->signal->flags) & SIGNAL_GROUP_EXIT) &&
 	    pt_status_publish(n->st, current->group_leader, g->status))

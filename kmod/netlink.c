@@ -41,8 +41,11 @@ static const struct nla_policy pt_kill_policy[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_EXIT_STATUS] = { .type = NLA_U32 },
 	[PROCTERM_A_FLAGS]	 = NLA_POLICY_MASK(NLA_U32, __PROCTERM_F_ALL),
 	[PROCTERM_A_GRACE_MS]	 = NLA_POLICY_FULL_RANGE(NLA_U32, &pt_grace_range),
-	/* Signals 1.._NSIG - 1 (x86: 64); SIGKILL and SIGSTOP in the precheck. */
-	[PROCTERM_A_SIGNAL]	 = NLA_POLICY_RANGE(NLA_U32, 1, _NSIG - 1),
+	/*
+	 * What kill(2) accepts: valid_signal() is 1.._NSIG (x86: 64, SIGRTMAX
+	 * included); SIGKILL and SIGSTOP are refused in the precheck.
+	 */
+	[PROCTERM_A_SIGNAL]	 = NLA_POLICY_RANGE(NLA_U32, 1, _NSIG),
 };
 
 static const struct nla_policy pt_list_policy[PROCTERM_A_MAX + 1] = {

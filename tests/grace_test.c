@@ -385,7 +385,7 @@ TEST_F(grace, policy)
 {
 	struct gargs a = { .grace_ms = 1000 };
 	struct pt_reply r;
-	int ret;
+	int ret, st;
 
 	self->target = spawn_target(self->sh, 0, false);
 	ASSERT_GT(self->target, 0);
@@ -418,6 +418,16 @@ TEST_F(grace, policy)
 	usleep(100000);
 	EXPECT_EQ(0, self->sh->got_term) TH_LOG("a refused request signalled");
 	EXPECT_EQ(0, counter("grace"));
+
+	/* The last valid signal, SIGRTMAX (64 = _NSIG on x86), is accepted. */
+	a.grace_ms = 1000;
+	a.sig = SIGRTMAX;
+	ret = grace_kill(&self->s, self->target, &a, &r);
+	ASSERT_PT_OK(ret, r);
+	ASSERT_DIES(self->target, st);
+	self->target = -1;
+	EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGRTMAX);
+	EXPECT_EQ(0, counter_drains("grace", 3000));
 }
 
 /* PID 1 is refused; nothing is armed. */

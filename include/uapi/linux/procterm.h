@@ -46,9 +46,10 @@
  *                                  after this many milliseconds. With
  *                                  PROCTERM_F_TREE: every member, and every
  *                                  process a member creates meanwhile.
- *     PROCTERM_A_SIGNAL       u32  the first signal, 1..64 except SIGKILL
- *                                  and SIGSTOP; default SIGTERM. Only with
- *                                  PROCTERM_A_GRACE_MS.
+ *     PROCTERM_A_SIGNAL       u32  the first signal, 1.._NSIG as kill(2)
+ *                                  takes it (x86: 1..64, SIGRTMAX included)
+ *                                  except SIGKILL and SIGSTOP; default
+ *                                  SIGTERM. Only with PROCTERM_A_GRACE_MS.
  *   The first signal is judged as kill(2) judges it, now; the deadline
  *   SIGKILL again at the deadline, with the requester's credentials of the
  *   request. The reply carries PROCTERM_A_REQUEST_ID (listed by

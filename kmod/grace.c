@@ -28,8 +28,13 @@
  * queues two task works from the record's reserve of preallocated nodes:
  * one on the child, which adds the child to the record's members before
  * the child's first user instruction (or from do_exit(), before
- * exit_notify() could reparent anything), and one on the forking thread,
- * which refills the reserve before that thread's next user instruction.
+ * exit_notify() could reparent anything) and allocates the child's own
+ * share of the reserve (two nodes, for its own forks) from the child's
+ * context, and one on the forking thread, which replaces what the fork
+ * took before that thread's next user instruction. A child that cannot
+ * get its share kills itself rather than run (grace_denied); a parent
+ * that never returns to user mode (vfork, a ptrace stop) cannot drain the
+ * reserve, since each child brings its own.
  * So an untracked descendant has not run yet, and a tracked member cannot
  * be reparented out of reach: at the deadline the work kills, under a
  * read-held tasklist_lock, every tracked member and its current subtree
@@ -37,8 +42,8 @@
  * links after that walk finds SIGKILL pending and fails; and a child whose
  * tracking work runs after the deadline kills itself (judged with the
  * requester's credentials, as a deferred kill's work is). The reserve
- * holds two nodes per thread that may be between a fork and its refill; if
- * a refill cannot allocate, the deadline is brought forward to now and the
+ * holds two nodes per task that can run user code; if a refill cannot
+ * allocate, the deadline is brought forward to now and the
  * refilling thread waits for it, so it forks nothing untracked
  * (grace_overflow). See docs/design.md for exactly what is guaranteed.
  *
@@ -396,7 +401,7 @@ static void pt_grace_kill_self(struct pt_grace *g, struct pt_gnode *n)
 	if (!ret && (READ_ONCE(current->signal->flags) & SIGNAL_UNKILLABLE) &&
 	    !(READ_ONCE(current->signal->flags) & SIGNAL_GROUP_EXIT))
 		ret = kill_pid(task_tgid(current), SIGKILL, 1);
-	if (!ret && n->st &&
+	if (!ret && n && n->st &&
 	    (READ_ONCE(current->signal->flags) & SIGNAL_GROUP_EXIT) &&
 	    pt_status_publish(n->st, current->group_leader, g->status))
 		n->st = NULL;
@@ -406,30 +411,68 @@ static void pt_grace_kill_self(struct pt_grace *g, struct pt_gnode *n)
 		pt_stat_add(PT_STAT_GRACE_REFUSED, 1);
 }
 
-/* Task work on a child a member created: track it before it runs. */
+/*
+ * Task work on a child a member created: track it before it runs, then
+ * give it its own share of the reserve (two nodes, for its own forks),
+ * from its own context, before its first user instruction. Without them
+ * it does not run: it kills itself (grace_denied).
+ */
 static void pt_gnode_track(struct callback_head *cb)
 {
 	struct pt_gnode *n = container_of(cb, struct pt_gnode, cb);
 	struct pt_grace *g = n->g;
+	struct pt_gnode *own = NULL;
 	bool exiting = current->flags & PF_EXITING;
 	bool die = false;
 
 	spin_lock(&pt_grace_lock);
 	if (g->state == PT_G_ARMED && !exiting) {
-		pt_grace_track_locked(n);
-		n = NULL;
+		/*
+		 * Linked before the arming walk, which tracked it (and sized
+		 * its share), but probed after: not twice.
+		 */
+		if (!pt_grace_node(g, n->pid)) {
+			pt_grace_track_locked(n);
+			own = n;
+			n = NULL;
+		}
 	} else if (g->state == PT_G_FIRED && !exiting &&
 		   !fatal_signal_pending(current)) {
 		die = true;
 	}
 	spin_unlock(&pt_grace_lock);
 
+	if (own && pt_pool_fill(g, 2)) {
+		pt_stat_add(PT_STAT_GRACE_DENIED, 1);
+		die = !fatal_signal_pending(current);
+	}
 	if (die)
-		pt_grace_kill_self(g, n);
+		pt_grace_kill_self(g, own ? own : n);
 	if (n) {
 		put_pid(n->pid);
 		n->pid = NULL;
 		pt_pool_give(g, n);
+	}
+	pt_grace_put(g);
+}
+
+/*
+ * Task work on a new thread of a member: its own share of the reserve
+ * (its carrier node back, and one more), from its own context, before its
+ * first user instruction; without it, its group does not run on: it is
+ * killed as the deadline would kill it (no status: grace_denied).
+ */
+static void pt_gnode_share(struct callback_head *cb)
+{
+	struct pt_gnode *n = container_of(cb, struct pt_gnode, cb);
+	struct pt_grace *g = n->g;
+
+	pt_pool_give(g, n);
+	if (READ_ONCE(g->state) == PT_G_ARMED &&
+	    !(current->flags & PF_EXITING) && pt_pool_fill(g, 1)) {
+		pt_stat_add(PT_STAT_GRACE_DENIED, 1);
+		if (!fatal_signal_pending(current))
+			pt_grace_kill_self(g, NULL);
 	}
 	pt_grace_put(g);
 }
@@ -466,36 +509,45 @@ static void pt_grace_fork_one(struct pt_grace *g, struct task_struct *child,
 
 	if (READ_ONCE(g->state) != PT_G_ARMED)
 		return;
-	if (!refcount_add_not_zero(thread ? 1 : 2, &g->refs))
+	if (!refcount_add_not_zero(2, &g->refs))
 		return;
 	np = pt_pool_take(g);
-	if (np && !thread)
+	if (np)
 		nc = pt_pool_take(g);
-	if (!np || (!thread && !nc)) {
-		/* Cannot happen while the refills keep up; see the top. */
+	if (!nc) {
+		/*
+		 * Not expected: every task that can run user code has two
+		 * nodes in the reserve (its own share, added from its own
+		 * context before its first user instruction, or sized by the
+		 * arming walk), a fork takes two, and the forking thread's
+		 * refill puts them back before its next user instruction (or
+		 * brings the deadline forward and waits). A safety net only:
+		 * this child is untracked until the early deadline.
+		 */
 		if (np)
 			pt_pool_give(g, np);
 		WRITE_ONCE(g->escalate, true);
 		queue_work(pt_grace_wq, &pt_grace_escalate_work);
 		pt_stat_add(PT_STAT_GRACE_OVERFLOW, 1);
 		pt_grace_put(g);
-		if (!thread)
-			pt_grace_put(g);
+		pt_grace_put(g);
 		return;
 	}
-	if (nc) {
+	if (thread) {
+		init_task_work(&nc->cb, pt_gnode_share);
+	} else {
 		nc->pid = get_pid(task_tgid(child));
 		init_task_work(&nc->cb, pt_gnode_track);
-		/* The child has not run: nothing can have refused works yet. */
-		if (WARN_ON_ONCE(task_work_add(child, &nc->cb, TWA_RESUME))) {
-			put_pid(nc->pid);
-			nc->pid = NULL;
-			pt_pool_give(g, nc);
-			pt_grace_put(g);
-		}
 	}
-	/* Put back this one, replace the child's, and two for the newcomer. */
-	np->refill = thread ? 2 : 3;
+	/* The child has not run: nothing can have refused works yet. */
+	if (WARN_ON_ONCE(task_work_add(child, &nc->cb, TWA_RESUME))) {
+		put_pid(nc->pid);
+		nc->pid = NULL;
+		pt_pool_give(g, nc);
+		pt_grace_put(g);
+	}
+	/* Put back this one and replace the child's: the child adds its own. */
+	np->refill = 1;
 	init_task_work(&np->cb, pt_gnode_refill);
 	if (WARN_ON_ONCE(task_work_add(current, &np->cb, TWA_RESUME))) {
 		pt_pool_give(g, np);

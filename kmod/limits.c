@@ -80,6 +80,7 @@ static const char * const pt_stat_names[PT_STAT_NR] = {
 	[PT_STAT_GRACE_NODES]	= "grace_nodes",
 	[PT_STAT_GRACE_REFUSED]	= "grace_refused",
 	[PT_STAT_GRACE_OVERFLOW] = "grace_overflow",
+	[PT_STAT_GRACE_DENIED]	= "grace_denied",
 };
 
 static const char * const pt_res_names[PT_RES_NR] __maybe_unused = {

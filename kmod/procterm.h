@@ -96,6 +96,7 @@ enum pt_stat {
 	PT_STAT_GRACE_NODES,		/* their tracking nodes */
 	PT_STAT_GRACE_REFUSED,		/* deadline SIGKILLs refused */
 	PT_STAT_GRACE_OVERFLOW,		/* deadlines brought forward */
+	PT_STAT_GRACE_DENIED,		/* new tasks killed: no reserve */
 	PT_STAT_NR,
 };
 

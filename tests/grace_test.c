@@ -39,6 +39,7 @@ struct shared {
 	volatile int npids;
 	volatile pid_t pids[MAXP];	/* every process of a tree target */
 	volatile int step;		/* how far the tree's script got */
+	volatile int step_done;		/* never set: keeps gcc quiet */
 };
 
 static struct shared *sh_map(void)
@@ -788,6 +789,91 @@ TEST_F(grace, tree_clone_parent_killed)
 	EXPECT_EQ(0, alive) TH_LOG("%d members (A, C) survived the deadline", alive);
 	EXPECT_GE(mono_ms() - t0, 1900);
 	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	EXPECT_EQ(0, counter_drains("grace", 5000));
+	EXPECT_EQ(0, counter_drains("grace_nodes", 5000));
+}
+
+/*
+ * A chain of vforks (CLONE_VFORK without CLONE_VM): every parent stays in
+ * the kernel until the end, so its refill never runs. Each child brings
+ * its own share of the reserve: nothing overflows, the deadline is not
+ * brought forward, and the whole chain dies at the deadline.
+ */
+#define VFORK_DEPTH 12
+
+static int vfork_chain_body(int ready_fd, void *p)
+{
+	struct shared *sh = p;
+	int depth;
+
+	signal(SIGTERM, SIG_IGN);
+	sh_add(sh, getpid());
+	pt_ready(ready_fd);
+	wait_flag(&sh->go, 1);
+	for (depth = 0; depth < VFORK_DEPTH; depth++) {
+		long c = syscall(SYS_clone, CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
+
+		if (c != 0)
+			break;			/* a parent, after its child ended */
+		sh_add(sh, getpid());
+	}
+	if (depth == VFORK_DEPTH)
+		__atomic_add_fetch(&sh->step, 1, __ATOMIC_SEQ_CST);
+	while (!sh->step_done)
+		pause();
+	return 0;
+}
+
+TEST_F(grace, tree_vfork_chain_no_overflow)
+{
+	struct gargs a = { .grace_ms = 2000, .flags = PROCTERM_F_TREE };
+	int overflow0 = counter("grace_overflow");
+	struct pt_reply r;
+	int st, ret, i, alive = -1;
+	int64_t t0;
+
+	self->target = pt_spawn(vfork_chain_body, (void *)self->sh, NULL, 0);
+	ASSERT_GT(self->target, 0);
+	t0 = mono_ms();
+	ret = grace_kill(&self->s, self->target, &a, &r);
+	ASSERT_PT_FEATURE("grace tree kill", ret, r.msg);
+	ASSERT_PT_OK(ret, r);
+	self->sh->go = 1;
+	while (self->sh->step < 1 && mono_ms() - t0 < 1500)
+		usleep(2000);
+	ASSERT_EQ(1, self->sh->step) TH_LOG("the chain did not grow in time");
+	ASSERT_EQ(VFORK_DEPTH + 1, self->sh->npids);
+	EXPECT_EQ(overflow0, counter("grace_overflow"));
+	EXPECT_EQ(0, counter("grace_denied"));
+	sleep_ms(1500 - (int)(mono_ms() - t0) > 0 ? 1500 - (int)(mono_ms() - t0) : 0);
+	/* Not brought forward: the chain is all there before the deadline. */
+	for (i = 0; i < self->sh->npids && i < MAXP; i++)
+		EXPECT_TRUE(pt_pid_alive(self->sh->pids[i])) TH_LOG("#%d died early", i);
+
+	ASSERT_DIES(self->target, st);
+	self->target = -1;
+	ASSERT_KILLED_BY_SIGKILL(st);
+	for (i = 0; i < 100; i++) {
+		int j;
+
+		alive = 0;
+		for (j = 1; j < self->sh->npids && j < MAXP; j++) {
+			char state = 0;
+			struct pt_stat ps;
+
+			if (!pt_read_stat(self->sh->pids[j], &ps))
+				state = ps.state;
+			if (state && state != 'Z' && state != 'X')
+				alive++;
+		}
+		if (!alive)
+			break;
+		sleep_ms(50);
+	}
+	EXPECT_EQ(0, alive) TH_LOG("%d of the chain survived the deadline", alive);
+	/* jiffies vs CLOCK_MONOTONIC under TCG: some slack. */
+	EXPECT_GE(mono_ms() - t0, 1800);
+	EXPECT_EQ(overflow0, counter("grace_overflow"));
 	EXPECT_EQ(0, counter_drains("grace", 5000));
 	EXPECT_EQ(0, counter_drains("grace_nodes", 5000));
 }

@@ -18,7 +18,7 @@
  * A tree (PROCTERM_F_TREE) is walked as tree.c walks it, under a read-held
  * tasklist_lock: a check pass (signal 0 and pt_check_killable(), all or
  * nothing), then a pass that sends each member the first signal and
- * starts tracking it (its TGID struct pid in pt_grace_hash). If an LSM
+ * starts tracking it (its TGID struct pid in pt_grace_ht). If an LSM
  * refuses the first signal to some members, those that got it keep it,
  * nothing is armed, and the request fails with -EPERM.
  *
@@ -67,11 +67,11 @@
 #include <linux/capability.h>
 #include <linux/completion.h>
 #include <linux/cred.h>
-#include <linux/hashtable.h>
 #include <linux/module.h>
 #include <linux/pid_namespace.h>
 #include <linux/rculist.h>
 #include <linux/refcount.h>
+#include <linux/rhashtable.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -100,7 +100,7 @@ enum pt_grace_state {
 /* A tracked member, or a reserve node (its task work, when queued). */
 struct pt_gnode {
 	struct callback_head cb;
-	struct hlist_node hnode;	/* in pt_grace_hash, when hashed */
+	struct rhlist_head hnode;	/* in pt_grace_ht, when hashed */
 	struct list_head list;		/* g->members or g->pool */
 	struct pid *pid;		/* TGID, referenced (members, tracking) */
 	struct pt_grace *g;
@@ -144,8 +144,20 @@ struct pt_grace {
 
 static DEFINE_XARRAY(pt_grace_xa);
 static DEFINE_SPINLOCK(pt_grace_lock);
-#define PT_GRACE_BITS 8
-static DEFINE_HASHTABLE(pt_grace_hash, PT_GRACE_BITS);
+/*
+ * Tracked members of every record, keyed by their TGID struct pid (one
+ * entry per record tracking it): the fork probe's lookup costs the same
+ * however many members are armed, the table growing and shrinking with
+ * them (its resizes run in a kworker).
+ */
+static struct rhltable pt_grace_ht;
+static const struct rhashtable_params pt_grace_ht_params = {
+	.key_len = sizeof(struct pid *),
+	.key_offset = offsetof(struct pt_gnode, pid),
+	.head_offset = offsetof(struct pt_gnode, hnode),
+	.automatic_shrinking = true,
+};
+
 /* Armed tree records: the fork probe's fast path. */
 static atomic_t pt_grace_trees = ATOMIC_INIT(0);
 static struct workqueue_struct *pt_grace_wq;
@@ -175,36 +187,51 @@ bool pt_grace_is_tree(const struct pt_grace *g)
 	return g->flags & PROCTERM_F_TREE;
 }
 
-static struct pt_gnode *pt_gnode_alloc(struct pt_grace *g)
+/*
+ * A node, charged to the requester (max_grace_nodes) and memcg-accounted
+ * to the allocating task: ERR_PTR(-EDQUOT) or ERR_PTR(-ENOMEM).
+ */
+static struct pt_gnode *pt_gnode_alloc(struct pt_grace *g,
+				       struct netlink_ext_ack *extack)
 {
 	struct pt_gnode *n;
+	int ret;
 
+	ret = pt_charge(g->user, PT_RES_GRACE_NODES, 1, g->admin, extack);
+	if (ret)
+		return ERR_PTR(ret);
 	n = kzalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
 	if (!n)
-		return NULL;
+		goto err;
 	n->g = g;
 	INIT_LIST_HEAD(&n->list);
 	if (g->has_status) {
 		n->st = pt_status_alloc(GFP_KERNEL_ACCOUNT);
 		if (!n->st) {
 			kfree(n);
-			return NULL;
+			goto err;
 		}
 	}
 	pt_stat_add(PT_STAT_GRACE_NODES, 1);
 	return n;
+
+err:
+	pt_uncharge(g->user, PT_RES_GRACE_NODES, 1);
+	return ERR_PTR(-ENOMEM);
 }
 
 static void pt_gnode_free(struct pt_gnode *n)
 {
 	put_pid(n->pid);
 	pt_status_discard(n->st);
+	pt_uncharge(n->g->user, PT_RES_GRACE_NODES, 1);
 	kfree(n);
 	pt_stat_add(PT_STAT_GRACE_NODES, -1);
 }
 
-/* Add @nr nodes to the reserve; -ENOMEM if not all could be allocated. */
-static int pt_pool_fill(struct pt_grace *g, unsigned int nr)
+/* Add @nr nodes to the reserve; -EDQUOT or -ENOMEM if not all could be. */
+static int pt_pool_fill(struct pt_grace *g, unsigned int nr,
+			struct netlink_ext_ack *extack)
 {
 	struct pt_gnode *n;
 	LIST_HEAD(fresh);
@@ -212,9 +239,9 @@ static int pt_pool_fill(struct pt_grace *g, unsigned int nr)
 	int ret = 0;
 
 	for (i = 0; i < nr; i++) {
-		n = pt_gnode_alloc(g);
-		if (!n) {
-			ret = -ENOMEM;
+		n = pt_gnode_alloc(g, extack);
+		if (IS_ERR(n)) {
+			ret = PTR_ERR(n);
 			break;
 		}
 		list_add(&n->list, &fresh);
@@ -248,25 +275,39 @@ static void pt_pool_give(struct pt_grace *g, struct pt_gnode *n)
 	raw_spin_unlock(&g->pool_lock);
 }
 
-/* @g's node for @pid, if @g tracks it. Under RCU or pt_grace_lock. */
+/*
+ * @g's node for @pid, if @g tracks it. A node stays valid while its
+ * record is armed or the caller holds pt_grace_lock, tasklist_lock or RCU.
+ */
 static struct pt_gnode *pt_grace_node(struct pt_grace *g, struct pid *pid)
 {
-	struct pt_gnode *n;
+	struct rhlist_head *list, *pos;
+	struct pt_gnode *n, *found = NULL;
 
-	hash_for_each_possible_rcu(pt_grace_hash, n, hnode, (unsigned long)pid,
-				   lockdep_is_held(&pt_grace_lock))
-		if (n->pid == pid && n->g == g)
-			return n;
-	return NULL;
+	rcu_read_lock();
+	list = rhltable_lookup(&pt_grace_ht, &pid, pt_grace_ht_params);
+	rhl_for_each_entry_rcu(n, pos, list, hnode) {
+		if (n->g == g) {
+			found = n;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
 }
 
 /* Start tracking @n (its pid set) as a member of its record. */
-static void pt_grace_track_locked(struct pt_gnode *n)
+static int pt_grace_track_locked(struct pt_gnode *n)
 {
+	int ret;
+
 	lockdep_assert_held(&pt_grace_lock);
+	ret = rhltable_insert(&pt_grace_ht, &n->hnode, pt_grace_ht_params);
+	if (ret)
+		return ret;
 	list_add(&n->list, &n->g->members);
-	hash_add_rcu(pt_grace_hash, &n->hnode, (unsigned long)n->pid);
 	n->hashed = true;
+	return 0;
 }
 
 /* Stop tracking: no fork is followed any more. */
@@ -277,7 +318,8 @@ static void pt_grace_unhash(struct pt_grace *g)
 	spin_lock(&pt_grace_lock);
 	list_for_each_entry(n, &g->members, list) {
 		if (n->hashed) {
-			hash_del_rcu(&n->hnode);
+			rhltable_remove(&pt_grace_ht, &n->hnode,
+					pt_grace_ht_params);
 			n->hashed = false;
 		}
 	}
@@ -432,9 +474,14 @@ static void pt_gnode_track(struct callback_head *cb)
 		 * its share), but probed after: not twice.
 		 */
 		if (!pt_grace_node(g, n->pid)) {
-			pt_grace_track_locked(n);
-			own = n;
-			n = NULL;
+			if (!pt_grace_track_locked(n)) {
+				own = n;
+				n = NULL;
+			} else {
+				/* No room to track it: it does not run. */
+				pt_stat_add(PT_STAT_GRACE_DENIED, 1);
+				die = !fatal_signal_pending(current);
+			}
 		}
 	} else if (g->state == PT_G_FIRED && !exiting &&
 		   !fatal_signal_pending(current)) {
@@ -442,7 +489,7 @@ static void pt_gnode_track(struct callback_head *cb)
 	}
 	spin_unlock(&pt_grace_lock);
 
-	if (own && pt_pool_fill(g, 2)) {
+	if (own && pt_pool_fill(g, 2, NULL)) {
 		pt_stat_add(PT_STAT_GRACE_DENIED, 1);
 		die = !fatal_signal_pending(current);
 	}
@@ -469,7 +516,7 @@ static void pt_gnode_share(struct callback_head *cb)
 
 	pt_pool_give(g, n);
 	if (READ_ONCE(g->state) == PT_G_ARMED &&
-	    !(current->flags & PF_EXITING) && pt_pool_fill(g, 1)) {
+	    !(current->flags & PF_EXITING) && pt_pool_fill(g, 1, NULL)) {
 		pt_stat_add(PT_STAT_GRACE_DENIED, 1);
 		if (!fatal_signal_pending(current))
 			pt_grace_kill_self(g, NULL);
@@ -489,7 +536,7 @@ static void pt_gnode_refill(struct callback_head *cb)
 	unsigned int want = n->refill;
 
 	pt_pool_give(g, n);
-	if (READ_ONCE(g->state) == PT_G_ARMED && pt_pool_fill(g, want)) {
+	if (READ_ONCE(g->state) == PT_G_ARMED && pt_pool_fill(g, want, NULL)) {
 		pt_stat_add(PT_STAT_GRACE_OVERFLOW, 1);
 		spin_lock(&pt_grace_lock);
 		if (g->state == PT_G_ARMED)
@@ -564,6 +611,7 @@ static void pt_probe_fork(void *data, struct task_struct *parent,
 			  struct task_struct *child)
 {
 	bool thread = !thread_group_leader(child);
+	struct rhlist_head *list, *pos;
 	struct pid *pid;
 	struct pt_gnode *n;
 
@@ -576,9 +624,9 @@ static void pt_probe_fork(void *data, struct task_struct *parent,
 	 * may be untracked (the forker reparented away, say).
 	 */
 	pid = task_tgid(parent);
-	hash_for_each_possible_rcu(pt_grace_hash, n, hnode, (unsigned long)pid)
-		if (n->pid == pid)
-			pt_grace_fork_one(n->g, child, thread);
+	list = rhltable_lookup(&pt_grace_ht, &pid, pt_grace_ht_params);
+	rhl_for_each_entry_rcu(n, pos, list, hnode)
+		pt_grace_fork_one(n->g, child, thread);
 	rcu_read_unlock();
 }
 
@@ -810,6 +858,7 @@ static int pt_grace_visit_term(struct task_struct *p, void *arg)
 	struct pt_gwalk *w = arg;
 	struct pt_grace *g = w->g;
 	struct pt_gnode *n;
+	int ret;
 
 	if (pt_member_done(p))
 		return 0;
@@ -824,9 +873,15 @@ static int pt_grace_visit_term(struct task_struct *p, void *arg)
 	g->sent++;
 	n->pid = get_pid(task_tgid(p));
 	spin_lock(&pt_grace_lock);
-	pt_grace_track_locked(n);
+	ret = pt_grace_track_locked(n);
 	spin_unlock(&pt_grace_lock);
-	return 0;
+	if (ret) {
+		/* Those sent the first signal keep it; nothing is armed. */
+		put_pid(n->pid);
+		n->pid = NULL;
+		pt_pool_give(g, n);
+	}
+	return ret;
 }
 
 /*
@@ -887,11 +942,11 @@ static int pt_grace_tree(struct pt_grace *g, struct netlink_ext_ack *extack)
 
 	for (tries = 0; tries < PT_GRACE_TRIES; tries++) {
 		if (need > g->pool_n) {
-			ret = pt_pool_fill(g, need - g->pool_n);
-			if (ret) {
+			ret = pt_pool_fill(g, need - g->pool_n, extack);
+			if (ret == -ENOMEM)
 				NL_SET_ERR_MSG_MOD(extack, "out of memory; nothing was signalled");
+			if (ret)
 				return ret;
-			}
 		}
 		read_lock(pt_tasklist_lock);
 		rcu_read_lock();
@@ -1159,9 +1214,14 @@ int pt_grace_init(void)
 	struct tracepoint *tp = NULL;
 	int ret;
 
+	ret = rhltable_init(&pt_grace_ht, &pt_grace_ht_params);
+	if (ret)
+		return ret;
 	pt_grace_wq = alloc_workqueue("procterm_grace", WQ_UNBOUND, 0);
-	if (!pt_grace_wq)
+	if (!pt_grace_wq) {
+		rhltable_destroy(&pt_grace_ht);
 		return -ENOMEM;
+	}
 	/* The tracepoint's symbol is not exported: find it by name. */
 	for_each_kernel_tracepoint(pt_grace_tp_match, &tp);
 	if (!tp) {
@@ -1189,4 +1249,6 @@ void pt_grace_exit(void)
 	 */
 	destroy_workqueue(pt_grace_wq);
 	WARN_ON(!xa_empty(&pt_grace_xa));
+	/* Every node was removed before its record's free. */
+	rhltable_destroy(&pt_grace_ht);
 }

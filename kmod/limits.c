@@ -55,6 +55,10 @@ static unsigned int max_grace = 256;
 module_param(max_grace, uint, 0644);
 MODULE_PARM_DESC(max_grace, "armed grace kills (--grace) per user (x16 for CAP_SYS_ADMIN)");
 
+static unsigned int max_grace_nodes = 65536;
+module_param(max_grace_nodes, uint, 0644);
+MODULE_PARM_DESC(max_grace_nodes, "tracking nodes of grace tree kills per user (x16 for CAP_SYS_ADMIN)");
+
 struct pt_user {
 	struct hlist_node node;
 	kuid_t uid;
@@ -88,6 +92,7 @@ static const char * const pt_res_names[PT_RES_NR] __maybe_unused = {
 	[PT_RES_WORKS]		= "max_works",
 	[PT_RES_WAITERS]	= "max_waiters",
 	[PT_RES_GRACE]		= "max_grace",
+	[PT_RES_GRACE_NODES]	= "max_grace_nodes",
 };
 
 void pt_stat_add(enum pt_stat s, int n)
@@ -162,7 +167,8 @@ void pt_user_put(struct pt_user *u)
 		WARN_ON_ONCE(atomic_read(&u->used[PT_RES_DEFERRED]) ||
 			     atomic_read(&u->used[PT_RES_WORKS]) ||
 			     atomic_read(&u->used[PT_RES_WAITERS]) ||
-			     atomic_read(&u->used[PT_RES_GRACE]));
+			     atomic_read(&u->used[PT_RES_GRACE]) ||
+			     atomic_read(&u->used[PT_RES_GRACE_NODES]));
 		kfree(u);
 	}
 }
@@ -180,6 +186,9 @@ static unsigned int pt_limit(enum pt_res res, bool admin)
 		break;
 	case PT_RES_GRACE:
 		lim = READ_ONCE(max_grace);
+		break;
+	case PT_RES_GRACE_NODES:
+		lim = READ_ONCE(max_grace_nodes);
 		break;
 	default:
 		lim = READ_ONCE(max_waiters);
@@ -207,6 +216,9 @@ static void pt_limit_errmsg(enum pt_res res, unsigned int lim,
 		break;
 	case PT_RES_GRACE:
 		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_grace reached");
+		break;
+	case PT_RES_GRACE_NODES:
+		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_grace_nodes reached");
 		break;
 	default:
 		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_waiters reached");

@@ -82,6 +82,7 @@ enum pt_res {
 	PT_RES_WORKS,			/* queued deferred task works */
 	PT_RES_WAITERS,			/* PROCTERM_F_WAIT waiters */
 	PT_RES_GRACE,			/* armed grace kills */
+	PT_RES_GRACE_NODES,		/* their tracking nodes */
 	PT_RES_NR,
 };
 

@@ -638,6 +638,17 @@ struct pt_gwalk {
 	unsigned int members, threads, refused;
 };
 
+/*
+ * Done at the deadline: dead, or exiting and not dumping core (a group in
+ * a coredump has SIGNAL_GROUP_EXIT, but it may run on for long, and
+ * SIGKILL still ends the dump, as target.c notes).
+ */
+static bool pt_grace_done(struct task_struct *p)
+{
+	return pt_member_done(p) &&
+	       (pt_group_dead(p) || !READ_ONCE(p->signal->core_state));
+}
+
 /* The deadline, for one process of the tree: tasklist_lock read-held. */
 static int pt_grace_visit_kill(struct task_struct *p, void *arg)
 {
@@ -645,7 +656,7 @@ static int pt_grace_visit_kill(struct task_struct *p, void *arg)
 	struct pt_grace *g = w->g;
 	struct pt_gnode *n;
 
-	if (pt_member_done(p))
+	if (pt_grace_done(p))
 		return 0;
 	if (kill_pid(task_tgid(p), SIGKILL, 0)) {
 		g->refused++;
@@ -674,7 +685,7 @@ static void pt_grace_kill_locked(struct pt_grace *g)
 	lockdep_assert_held(pt_tasklist_lock);
 	w.root = pid_task(g->pid, PIDTYPE_TGID);
 	/* A root dead or dying now ended during the grace period. */
-	if (!w.root || pt_member_done(w.root))
+	if (!w.root || pt_grace_done(w.root))
 		WRITE_ONCE(g->stage, PROCTERM_STAGE_TERM);
 	else
 		WRITE_ONCE(g->stage, PROCTERM_STAGE_KILL);

@@ -830,7 +830,16 @@ static void pt_grace_publish(struct pt_grace *g)
 	xa_store(&pt_grace_xa, g->id, g, GFP_NOWAIT);
 	g->listed = true;
 	spin_unlock(&pt_grace_lock);
-	mod_timer(&g->timer, jiffies + msecs_to_jiffies(g->grace_ms));
+	/*
+	 * An escalation asked for between ARMED and here found the record
+	 * only reserved (xa_for_each() skips it): honour it. A cancel may
+	 * already have won: arming its timer is harmless, the bit is claimed
+	 * and the free shuts the timer down.
+	 */
+	if (READ_ONCE(g->escalate))
+		mod_timer(&g->timer, jiffies);
+	else
+		mod_timer(&g->timer, jiffies + msecs_to_jiffies(g->grace_ms));
 }
 
 static void pt_grace_sig_errmsg(int ret, struct netlink_ext_ack *extack)

@@ -113,6 +113,10 @@ bool procterm_waiter_dead(struct procterm_waiter *w);
  * procterm_waiter_status() - the status the parent's waitpid() reports
  * @w: a waiter whose process is dead (procterm_wait() returned > 0).
  *
+ * A waiter has one owner: calls on the same waiter must not run
+ * concurrently (procterm_wait() may move its reference to the group's
+ * current leader and drop the old one).
+ *
  * Context: any context but hard interrupt; does not sleep.
  * Return: the wait status, in waitpid()'s encoding (WIFEXITED(),
  * WEXITSTATUS(), WTERMSIG() apply), or -EBUSY while the process is not yet

@@ -211,6 +211,9 @@ reap "$named"
 complete_words procterm kill --dr
 check "completion: kill --dr -> --dry-run" [ "${COMPREPLY[*]}" = --dry-run ]
 complete_words procterm w
+check "completion: w offers the watch and why commands (${COMPREPLY[*]})" \
+	[ "$(printf '%s\n' "${COMPREPLY[@]}" | sort | paste -sd ' ')" = "watch why" ]
+complete_words procterm wh
 check "completion: the why command" [ "${COMPREPLY[*]}" = why ]
 kill -KILL "$cp"
 reap "$cp"

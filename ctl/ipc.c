@@ -35,10 +35,12 @@ static const struct nla_policy reply_policy[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_REQUESTER_UID]	= { .type = NLA_U32 },
 	[PROCTERM_A_EVENT_SEQ]		= { .type = NLA_U64 },
 	[PROCTERM_A_EVENT_MODE]		= { .type = NLA_U32 },
-	[PROCTERM_A_EVENT_STAGE]	= { .type = NLA_U32 },
+	[PROCTERM_A_STAGE]		= { .type = NLA_U32 },
 	[PROCTERM_A_REQUESTER_PID]	= { .type = NLA_U32 },
 	[PROCTERM_A_REQUESTER_COMM]	= { .type = NLA_UNSPEC },
 	[PROCTERM_A_ELAPSED_NS]		= { .type = NLA_U64 },
+	[PROCTERM_A_GRACE_MS]		= { .type = NLA_U32 },
+	[PROCTERM_A_SIGNAL]		= { .type = NLA_U32 },
 };
 
 /* Names as in the kernel's extended acks: spelled like the YAML spec. */
@@ -62,10 +64,12 @@ static const char *const attr_names[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_PAD]		= "pad",
 	[PROCTERM_A_EVENT_SEQ]		= "event-seq",
 	[PROCTERM_A_EVENT_MODE]		= "event-mode",
-	[PROCTERM_A_EVENT_STAGE]	= "event-stage",
 	[PROCTERM_A_REQUESTER_PID]	= "requester-pid",
 	[PROCTERM_A_REQUESTER_COMM]	= "requester-comm",
 	[PROCTERM_A_ELAPSED_NS]		= "elapsed-ns",
+	[PROCTERM_A_GRACE_MS]		= "grace-ms",
+	[PROCTERM_A_SIGNAL]		= "signal",
+	[PROCTERM_A_STAGE]		= "stage",
 };
 
 static const struct ptnl_family procterm_family = {
@@ -176,6 +180,10 @@ static int kill_fill(struct nl_msg *msg, void *arg)
 		PUT(nla_put_u32(msg, PROCTERM_A_EXIT_STATUS, req->status));
 	if (req->flags)
 		PUT(nla_put_u32(msg, PROCTERM_A_FLAGS, req->flags));
+	if (req->grace_ms)
+		PUT(nla_put_u32(msg, PROCTERM_A_GRACE_MS, req->grace_ms));
+	if (req->grace_ms && req->signal)
+		PUT(nla_put_u32(msg, PROCTERM_A_SIGNAL, req->signal));
 	/* The timeout is ours to keep (see kill_more()): the module answers
 	 * at once and does not take PROCTERM_A_TIMEOUT_MS. */
 	return 0;
@@ -204,6 +212,10 @@ static int kill_parse(struct nlattr **tb, void *arg)
 	if (tb[PROCTERM_A_WAIT_STATUS])
 		r->wait_status = get_u32(tb, PROCTERM_A_WAIT_STATUS,
 					 &r->has_wait_status);
+	if (tb[PROCTERM_A_STAGE]) {
+		r->stage = nla_get_u32(tb[PROCTERM_A_STAGE]);
+		r->has_stage = true;
+	}
 	return 0;
 }
 
@@ -213,8 +225,9 @@ static bool kill_more(void *arg)
 {
 	const struct kill_ctx *ctx = arg;
 
+	/* A grace kill refused at its deadline, or cancelled: nothing to wait for. */
 	return (ctx->req->flags & PROCTERM_F_WAIT) &&
-	       !ctx->reply->has_wait_status;
+	       !ctx->reply->has_wait_status && !ctx->reply->has_stage;
 }
 
 int ipc_kill(struct ipc *ipc, const struct kill_request *req,
@@ -344,6 +357,8 @@ static int pending_parse(struct nlattr **tb, void *arg)
 	e->flags = get_u32(tb, PROCTERM_A_FLAGS, NULL);
 	e->armed_ns = get_u64(tb, PROCTERM_A_ARMED_NS, NULL);
 	e->requester_uid = get_u32(tb, PROCTERM_A_REQUESTER_UID, NULL);
+	e->grace_ms = get_u32(tb, PROCTERM_A_GRACE_MS, &e->has_grace);
+	e->signal = get_u32(tb, PROCTERM_A_SIGNAL, NULL);
 	return 0;
 }
 
@@ -431,7 +446,7 @@ static int watch_event(uint8_t cmd, struct nlattr **tb, void *arg)
 	ev.mode = get_u32(tb, PROCTERM_A_EVENT_MODE, NULL);
 	ev.flags = get_u32(tb, PROCTERM_A_FLAGS, NULL);
 	ev.request_id = get_u64(tb, PROCTERM_A_REQUEST_ID, &ev.has_request_id);
-	ev.stage = get_u32(tb, PROCTERM_A_EVENT_STAGE, NULL);
+	ev.stage = get_u32(tb, PROCTERM_A_STAGE, NULL);
 	ev.wait_status = get_u32(tb, PROCTERM_A_WAIT_STATUS, NULL);
 	ev.elapsed_ns = get_u64(tb, PROCTERM_A_ELAPSED_NS, NULL);
 	return w->event(&ev, w->arg);

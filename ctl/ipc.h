@@ -28,17 +28,20 @@ struct kill_request {
 	uint32_t status;
 	bool has_timeout;		/* PROCTERM_F_WAIT: give up after */
 	uint32_t timeout_ms;		/* this long, with -ETIMEDOUT */
+	uint32_t grace_ms;		/* 0, or --grace: SIGKILL after this */
+	int signal;			/* --grace: the first signal, 0: TERM */
 };
 
 struct kill_reply {
 	bool has_pid, has_start_time, has_status, has_count;
-	bool has_request_id, has_wait_status;
+	bool has_request_id, has_wait_status, has_stage;
 	uint32_t pid;
 	uint64_t start_time;
 	uint32_t status;		/* the exit status requested, echoed */
 	uint32_t count;			/* processes terminated */
 	uint64_t request_id;		/* PROCTERM_F_DEFERRED */
 	uint32_t wait_status;		/* PROCTERM_F_WAIT, waitpid() encoding */
+	uint8_t stage;			/* --grace with PROCTERM_F_WAIT */
 };
 
 struct proc_entry {
@@ -67,6 +70,9 @@ struct pending_entry {
 	uint32_t flags;			/* PROCTERM_F_* */
 	uint64_t armed_ns;		/* CLOCK_BOOTTIME */
 	uint32_t requester_uid;
+	bool has_grace;			/* a grace kill, not a deferred one */
+	uint32_t grace_ms;
+	uint32_t signal;
 };
 
 struct pending_list {
@@ -89,7 +95,7 @@ struct proc_event {
 	uint32_t flags;			/* PROCTERM_F_* of the request */
 	bool has_request_id;
 	uint64_t request_id;
-	uint32_t stage;			/* PROCTERM_EVENT_STAGE_* */
+	uint32_t stage;			/* enum procterm_stage */
 	uint32_t wait_status;
 	uint64_t elapsed_ns;
 };

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@ enum {
 	OPT_TSV,
 	OPT_JSON,
 	OPT_DRY_RUN,
+	OPT_GRACE,
+	OPT_SIGNAL,
 };
 
 static const struct option options[] = {
@@ -43,6 +46,8 @@ static const struct option options[] = {
 	{ "tsv",	 no_argument,		NULL, OPT_TSV },
 	{ "json",	 no_argument,		NULL, OPT_JSON },
 	{ "dry-run",	 no_argument,		NULL, OPT_DRY_RUN },
+	{ "grace",	 required_argument,	NULL, OPT_GRACE },
+	{ "signal",	 required_argument,	NULL, OPT_SIGNAL },
 	{ "help",	 no_argument,		NULL, 'h' },
 	{ NULL,		 0,			NULL, 0 },
 };
@@ -57,12 +62,14 @@ struct kill_opts {
 	const char *status_arg;		/* --status as given */
 	const char *timeout_arg;	/* --timeout as given */
 	const char *after_wait;		/* the word that followed --wait */
+	const char *signal_arg;		/* --signal as given */
 };
 
 static void usage(FILE *f)
 {
 	fputs("Usage: procterm kill [--status N [--full-status]] [--wait | --timeout DURATION]\n"
-	      "                     [--deferred] [--tree] [--dry-run] [--reap] [--tsv | --json] TARGET...\n"
+	      "                     [--deferred | --grace DURATION [--signal SIG]] [--tree]\n"
+	      "                     [--dry-run] [--reap] [--tsv | --json] TARGET...\n"
 	      "\n"
 	      "Terminate each TARGET, one of:\n"
 	      "  PID           a process ID\n"
@@ -83,6 +90,13 @@ static void usage(FILE *f)
 	      "                saying why the process is not dead (as 'procterm why')\n"
 	      "  --deferred    terminate when the process next runs in user mode\n"
 	      "  --tree        terminate the process and all its descendants\n"
+	      "  --grace DURATION\n"
+	      "                send SIGTERM now, and SIGKILL (with --status) to what is\n"
+	      "                still alive after DURATION (500ms, 5s, 2m; at most 24h);\n"
+	      "                the kernel does it, the command returns at once; listed by\n"
+	      "                'procterm pending', cancelled by 'procterm cancel ID'\n"
+	      "  --signal SIG  with --grace: the first signal (TERM, SIGINT, 10...), not\n"
+	      "                KILL or STOP\n"
 	      "  --dry-run     kill nothing: show the processes that would be killed,\n"
 	      "                as 'procterm list [--tree]' does\n"
 	      "  --reap        release the process's memory at once (process_mrelease);\n"
@@ -106,17 +120,73 @@ static void put_wait_status(uint32_t ws)
 		printf("wait status 0x%x", ws);
 }
 
+static const char *stage_word(uint8_t stage)
+{
+	switch (stage) {
+	case PROCTERM_STAGE_TERM:
+		return "term";
+	case PROCTERM_STAGE_KILL:
+		return "kill";
+	case PROCTERM_STAGE_REFUSED:
+		return "refused";
+	case PROCTERM_STAGE_CANCELLED:
+		return "cancelled";
+	default:
+		return "unknown";
+	}
+}
+
+static void put_stage(const struct kill_reply *r)
+{
+	switch (r->stage) {
+	case PROCTERM_STAGE_TERM:
+		fputs(" during the grace period", stdout);
+		break;
+	case PROCTERM_STAGE_KILL:
+		fputs(" at the deadline", stdout);
+		break;
+	case PROCTERM_STAGE_REFUSED:
+		fputs("; the SIGKILL at the deadline was refused, the process lives",
+		      stdout);
+		break;
+	case PROCTERM_STAGE_CANCELLED:
+		fputs("; cancelled during the grace period", stdout);
+		break;
+	}
+}
+
 static void put_pretty(const char *arg, const struct kill_request *req,
 		       const struct kill_reply *r)
 {
 	bool done = false;
-	char buf[16];
+	char buf[16], sig[24];
 
 	fputs(arg, stdout);
 	if (req->target.kind != TARGET_PID && r->has_pid)
 		printf(" (pid %" PRIu32 ")", r->pid);
 	fputs(": ", stdout);
 
+	if (req->grace_ms) {
+		printf("sent %s", signal_str(req->signal ? req->signal : SIGTERM,
+					     sig, sizeof(sig)));
+		if (req->flags & PROCTERM_F_TREE)
+			printf(" to %" PRIu32 " process%s", r->count,
+			       r->count == 1 ? "" : "es");
+		printf(", SIGKILL after %s", duration_str(req->grace_ms, buf,
+							  sizeof(buf)));
+		if (r->has_request_id)
+			printf(" (request %" PRIu64 ")", r->request_id);
+		if (r->has_wait_status) {
+			fputs("; ", stdout);
+			put_wait_status(r->wait_status);
+		}
+		if (r->has_stage)
+			put_stage(r);
+		else if (r->has_status)
+			printf(" (status %s)", status_str(r->status, buf, sizeof(buf)));
+		putchar('\n');
+		return;
+	}
 	/* An immediate tree's request id is for its events: not shown here. */
 	if (r->has_request_id && (req->flags & PROCTERM_F_DEFERRED)) {
 		printf("armed, request %" PRIu64, r->request_id);
@@ -340,6 +410,14 @@ static void put_json(bool first, const char *arg, const struct kill_request *req
 		put_json_string(stdout, same_as);
 	else
 		fputs("null", stdout);
+	/* Only for --grace: the other records keep their keys. */
+	if (req->grace_ms) {
+		fputs(", \"stage\": ", stdout);
+		if (r->has_stage)
+			printf("\"%s\"", stage_word(r->stage));
+		else
+			fputs("null", stdout);
+	}
 }
 
 /*
@@ -485,6 +563,35 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 		case OPT_DRY_RUN:
 			o->dry_run = true;
 			break;
+		case OPT_GRACE:
+			ret = parse_duration(optarg, PROCTERM_GRACE_MAX_MS, &v);
+			if (ret == -EINVAL && !parse_uint(optarg, 10, UINT32_MAX, &v)) {
+				fprintf(stderr, "procterm: kill: grace period '%s' needs a unit: %sms or %ss\n",
+					optarg, optarg, optarg);
+				return -PT_EUSAGE;
+			}
+			if (ret || !v) {
+				fprintf(stderr, "procterm: kill: invalid grace period '%s' "
+					"(a number with ms, s, m or h, from 1ms to 24h)\n",
+					optarg);
+				return -PT_EUSAGE;
+			}
+			req->grace_ms = v;
+			break;
+		case OPT_SIGNAL:
+			if (parse_signal(optarg, &req->signal)) {
+				fprintf(stderr, "procterm: kill: invalid signal '%s' "
+					"(a name such as TERM or SIGINT, or 1 to 64)\n",
+					optarg);
+				return -PT_EUSAGE;
+			}
+			if (req->signal == SIGKILL || req->signal == SIGSTOP) {
+				fprintf(stderr, "procterm: kill: --signal %s: the first signal "
+					"of a grace kill cannot be SIGKILL or SIGSTOP\n", optarg);
+				return -PT_EUSAGE;
+			}
+			o->signal_arg = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -509,6 +616,16 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 				      PROCTERM_F_TREE))) {
 		fputs("procterm: kill: --reap releases one process's memory as it is killed: "
 		      "not with --wait, --timeout, --deferred or --tree\n", stderr);
+		return -PT_EUSAGE;
+	}
+	if (o->signal_arg && !req->grace_ms) {
+		fputs("procterm: kill: --signal needs --grace\n", stderr);
+		return -PT_EUSAGE;
+	}
+	if (req->grace_ms && ((req->flags & PROCTERM_F_DEFERRED) || o->reap ||
+			      o->dry_run)) {
+		fputs("procterm: kill: --grace is not for --deferred, --reap or --dry-run\n",
+		      stderr);
 		return -PT_EUSAGE;
 	}
 	if (o->full_status && !req->has_status) {
@@ -680,6 +797,10 @@ int kill_main(int argc, char *argv[])
 		members_snapshot(&reqs[i], &m);
 		sent = mono_ms();
 		ret = ipc_kill(ipc, &sent_req, &replies[i]);
+		/* A refused deadline SIGKILL: the process lives. */
+		if (!ret && replies[i].has_stage &&
+		    replies[i].stage == PROCTERM_STAGE_REFUSED)
+			ret = -EPERM;
 		if (!ret && o.reap)
 			reap_release(&reap, argv[i], &replies[i]);
 		reap_close(&reap);
@@ -712,7 +833,10 @@ int kill_main(int argc, char *argv[])
 			report_timeout(argv[i], &reqs[i], &replies[i], o.timeout_arg);
 			report_why(&reqs[i], &replies[i], &m, mono_ms() - sent,
 				   false);
-		} else if (ret)
+		} else if (ret == -EPERM && replies[i].has_stage)
+			fprintf(stderr, "procterm: kill %s: the SIGKILL at the deadline was "
+				"refused (judged again then); the process lives\n", argv[i]);
+		else if (ret)
 			report("kill", argv[i], ret, ipc_extack(ipc));
 		else
 			put_pretty(argv[i], &reqs[i], &replies[i]);

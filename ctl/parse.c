@@ -4,8 +4,12 @@
  * that one skips spaces, accepts a sign (and negates!) and needs errno care.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "parse.h"
 
@@ -151,4 +155,77 @@ int parse_duration(const char *s, uint64_t max_ms, uint64_t *ms)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+const char *duration_str(uint64_t ms, char *buf, size_t len)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t ms;
+	} units[] = { { "h", 3600000 }, { "m", 60000 }, { "s", 1000 } };
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms && !(ms % units[i].ms)) {
+			snprintf(buf, len, "%" PRIu64 "%s", ms / units[i].ms,
+				 units[i].suffix);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "%" PRIu64 "ms", ms);
+	return buf;
+}
+
+static const struct {
+	const char *name;
+	int sig;
+} signal_names[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+	{ "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+	{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+	{ "TSTP", SIGTSTP }, { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+	{ "URG", SIGURG }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+	{ "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH },
+	{ "IO", SIGIO }, { "PWR", SIGPWR }, { "SYS", SIGSYS },
+};
+
+#define N_SIGNAL_NAMES (sizeof(signal_names) / sizeof(signal_names[0]))
+
+int parse_signal(const char *s, int *sig)
+{
+	uint64_t v;
+	size_t i;
+
+	if (!parse_uint(s, 10, 64, &v)) {
+		if (!v)
+			return -ERANGE;
+		*sig = (int)v;
+		return 0;
+	}
+	if (!strncasecmp(s, "SIG", 3))
+		s += 3;
+	for (i = 0; i < N_SIGNAL_NAMES; i++) {
+		if (!strcasecmp(s, signal_names[i].name)) {
+			*sig = signal_names[i].sig;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *signal_str(int sig, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < N_SIGNAL_NAMES; i++) {
+		if (signal_names[i].sig == sig) {
+			snprintf(buf, len, "SIG%s", signal_names[i].name);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "signal %d", sig);
+	return buf;
 }

@@ -8,6 +8,7 @@
 #define PROCTERM_PARSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum target_kind {
@@ -43,5 +44,14 @@ bool target_equal(const struct target *a, const struct target *b);
  * number is -EINVAL: "5000" might mean seconds or milliseconds.
  */
 int parse_duration(const char *s, uint64_t max_ms, uint64_t *ms);
+/* "500ms", "5s", "2m", "1h": the largest unit that divides @ms exactly. */
+const char *duration_str(uint64_t ms, char *buf, size_t len);
+/*
+ * A signal: a name with or without "SIG" (TERM, SIGTERM, any case), or a
+ * number from 1 to 64.
+ */
+int parse_signal(const char *s, int *sig);
+/* "SIGTERM", or "signal 40" (into @buf) for one without a name. */
+const char *signal_str(int sig, char *buf, size_t len);
 
 #endif

@@ -42,21 +42,21 @@ static void usage(FILE *f)
 {
 	fputs("Usage: procterm pending [--json | --tsv]\n"
 	      "\n"
-	      "Show the armed deferred requests you may see. Disarm one with\n"
-	      "'procterm cancel ID'.\n"
+	      "Show the armed deferred requests and grace kills (kill --grace)\n"
+	      "you may see. Disarm one with 'procterm cancel ID'.\n"
 	      "\n"
 	      "Options:\n"
 	      "  --json   a JSON array of objects\n"
 	      "  --tsv    tab-separated output for scripts (see procterm(8))\n", f);
 }
 
-/* "tree", "deferred,tree", "-" for none; unknown bits in hex. */
-static void put_flags(uint32_t flags)
+/* "tree", "deferred,tree", "grace", "-" for none; unknown bits in hex. */
+static void put_flags(uint32_t flags, bool grace)
 {
 	const char *sep = "";
 	size_t i;
 
-	if (!flags) {
+	if (!flags && !grace) {
 		putchar('-');
 		return;
 	}
@@ -69,9 +69,11 @@ static void put_flags(uint32_t flags)
 	}
 	if (flags)
 		printf("%s0x%" PRIx32, sep, flags);
+	if (grace)
+		printf("%sgrace", sep);
 }
 
-static void put_json_flags(uint32_t flags)
+static void put_json_flags(uint32_t flags, bool grace)
 {
 	const char *sep = "";
 	size_t i;
@@ -86,6 +88,8 @@ static void put_json_flags(uint32_t flags)
 	}
 	if (flags)
 		printf("%s\"0x%" PRIx32 "\"", sep, flags);
+	if (grace)
+		printf("%s\"grace\"", sep);
 	putchar(']');
 }
 
@@ -171,7 +175,14 @@ static void put_pretty(const struct pending_list *list, bool have_now,
 		       have_now ? age_str(age_ns(now, e->armed_ns), age,
 					  sizeof(age)) : "-",
 		       wby, e->requester_uid);
-		put_flags(e->flags);
+		put_flags(e->flags, e->has_grace);
+		if (e->has_grace) {
+			char d[24], sig[24];
+
+			printf(" (%s, SIGKILL after %s)",
+			       signal_str(e->signal, sig, sizeof(sig)),
+			       duration_str(e->grace_ms, d, sizeof(d)));
+		}
 		putchar('\n');
 	}
 }
@@ -191,7 +202,7 @@ static void put_tsv(const struct pending_list *list)
 		else
 			fputs("SIGKILL", stdout);
 		putchar('\t');
-		put_flags(e->flags);
+		put_flags(e->flags, e->has_grace);
 		printf("\t%" PRIu64 "\t%" PRIu32 "\n", e->armed_ns,
 		       e->requester_uid);
 	}
@@ -216,7 +227,12 @@ static void put_json(const struct pending_list *list, bool have_now,
 		else
 			fputs("null", stdout);
 		fputs(", \"flags\": ", stdout);
-		put_json_flags(e->flags);
+		put_json_flags(e->flags, e->has_grace);
+		if (e->has_grace)
+			printf(", \"grace_ms\": %" PRIu32 ", \"signal\": %" PRIu32,
+			       e->grace_ms, e->signal);
+		else
+			fputs(", \"grace_ms\": null, \"signal\": null", stdout);
 		/* Nanoseconds as strings: CLOCK_BOOTTIME passes 2^53 ns
 		 * (what a JSON double holds exactly) after 104 days. */
 		printf(", \"armed_ns\": \"%" PRIu64 "\", \"age_ns\": ", e->armed_ns);

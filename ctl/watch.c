@@ -74,9 +74,9 @@ static const char *mode_name(uint32_t mode)
 static const char *stage_name(uint32_t stage)
 {
 	switch (stage) {
-	case PROCTERM_EVENT_STAGE_TERM:
+	case PROCTERM_STAGE_TERM:
 		return "TERM";
-	case PROCTERM_EVENT_STAGE_KILL:
+	case PROCTERM_STAGE_KILL:
 		return "KILL";
 	default:
 		return "unknown";

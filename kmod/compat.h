@@ -18,4 +18,11 @@ static inline struct nlattr **pt_dump_attrs(struct netlink_callback *cb)
 #endif
 }
 
+/* from_timer() became timer_container_of() (and went away) in 6.16. */
+#ifdef PT_HAVE_TIMER_CONTAINER_OF
+#define pt_timer_container_of(var, t, field) timer_container_of(var, t, field)
+#else
+#define pt_timer_container_of(var, t, field) from_timer(var, t, field)
+#endif
+
 #endif /* _PROCTERM_COMPAT_H */

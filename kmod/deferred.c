@@ -115,14 +115,17 @@ static atomic64_t pt_deferred_ids = ATOMIC64_INIT(0);
 #define PT_PF_WORKERS PF_IO_WORKER
 #endif
 
-/* Bounds the re-counting of a thread list or tree that keeps growing. */
-#define PT_ARM_TRIES 8
-
-/* A request id, for an immediate tree's events (tree.c): never reused. */
+/*
+ * Request ids, never reused: one space for deferred and grace requests (one
+ * CANCEL for both) and for an immediate tree's events (tree.c).
+ */
 u64 pt_request_id_new(void)
 {
 	return atomic64_inc_return(&pt_deferred_ids);
 }
+
+/* Bounds the re-counting of a thread list or tree that keeps growing. */
+#define PT_ARM_TRIES 8
 
 static void pt_deferred_unlist_locked(struct pt_deferred *d)
 {
@@ -322,7 +325,7 @@ static int pt_deferred_new(const struct pt_target *t,
 		goto err_user;
 
 	atomic_set(&d->nr_works, 1);
-	d->id = atomic64_inc_return(&pt_deferred_ids);
+	d->id = pt_request_id_new();
 	d->pid = get_pid(t->pid);
 	d->start_time = t->start_time;
 	d->flags = kind;

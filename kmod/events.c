@@ -20,6 +20,11 @@
  * Nothing is sent from the exit path. One process has at most one listed
  * record (pt_events_hash): a second is freed unsent.
  *
+ * A record is referenced by the list (or the stash of the kill that made
+ * it) and, for a grace kill (grace.c), by the member it reports, which
+ * moves it from stage TERM to KILL when the deadline's SIGKILL is accepted
+ * (pt_event_stage()); the last pt_event_put() frees it.
+ *
  * Sequence numbers are given at send time, so they arrive in order; a
  * record that could not be kept (no memory, max_events or the share
  * reached) consumes one at once, so the listener sees a gap at the next
@@ -45,6 +50,7 @@
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
+#include <linux/refcount.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
@@ -80,6 +86,8 @@ unsigned int pt_events_max(void)
 }
 
 struct pt_event {
+	refcount_t refs;		/* pt_events (or the stash), a grace kill */
+	u32 stage;			/* enum procterm_stage, see pt_event_stage() */
 	struct list_head node;		/* pt_events, or a caller's stash */
 	struct hlist_node hnode;	/* pt_events_hash, by pid */
 	struct wait_queue_entry wq;
@@ -183,6 +191,8 @@ struct pt_event *pt_event_alloc(struct pt_user *u, bool admin, gfp_t gfp)
 	ev = kzalloc(sizeof(*ev), gfp);
 	if (!ev)
 		goto uncharge;
+	refcount_set(&ev->refs, 1);
+	ev->stage = PROCTERM_STAGE_KILL;
 	pt_user_hold(u);
 	ev->user = u;
 	ev->admin = admin;
@@ -207,11 +217,57 @@ static void pt_event_free(struct pt_event *ev)
 	pt_stat_add(PT_STAT_EVENTS, -1);
 }
 
-/* The kill did not happen: nothing is reported. */
-void pt_event_discard(struct pt_event *ev)
+/*
+ * A second reference, for a grace kill (grace.c) that may yet change the
+ * record's stage; @ev is returned. NULL and PT_EVENT_LOST pass through.
+ */
+struct pt_event *pt_event_get(struct pt_event *ev)
 {
 	if (!IS_ERR_OR_NULL(ev))
+		refcount_inc(&ev->refs);
+	return ev;
+}
+
+/*
+ * Drop a reference; the last frees the record (charge, pid, pinned task).
+ * Any context that may take a spinlock_t (pt_user_put()): not the fork
+ * probe's.
+ */
+void pt_event_put(struct pt_event *ev)
+{
+	if (!IS_ERR_OR_NULL(ev) && refcount_dec_and_test(&ev->refs))
 		pt_event_free(ev);
+}
+
+/* The kill did not happen: nothing is reported (one reference dropped). */
+void pt_event_discard(struct pt_event *ev)
+{
+	pt_event_put(ev);
+}
+
+/* pt_event_discard() for every record of a caller's @stash. */
+void pt_event_discard_all(struct list_head *stash)
+{
+	struct pt_event *ev, *tmp;
+
+	list_for_each_entry_safe(ev, tmp, stash, node) {
+		list_del(&ev->node);
+		pt_event_put(ev);
+	}
+}
+
+/*
+ * Which stage the event reports (PROCTERM_STAGE_TERM or _KILL; KILL when
+ * allocated). A grace kill holding a reference sets TERM when it sends the
+ * first signal and KILL once its deadline SIGKILL was accepted, under a
+ * read-held tasklist_lock: the group cannot finish dying (exit_notify()
+ * write-locks it) before the store, and the record is sent only after the
+ * group is dead, so the message reports the stage in force at the death.
+ */
+void pt_event_stage(struct pt_event *ev, u32 stage)
+{
+	if (!IS_ERR_OR_NULL(ev))
+		WRITE_ONCE(ev->stage, stage);
 }
 
 /* What is known of the requester now, in the initial namespaces. */
@@ -276,12 +332,12 @@ static bool pt_event_add_locked(struct pt_event *ev)
 	lockdep_assert_held(&pt_events_lock);
 	if (pt_events_stopped) {
 		pt_events_unsent++;
-		pt_event_free(ev);
+		pt_event_put(ev);
 		return false;
 	}
 	if (pt_event_listed(ev->pid)) {
 		pt_stat_add(PT_STAT_EVENTS_DUP, 1);
-		pt_event_free(ev);
+		pt_event_put(ev);
 		return false;
 	}
 	init_waitqueue_func_entry(&ev->wq, pt_event_wake);
@@ -363,7 +419,7 @@ static int pt_event_fill_msg(struct sk_buff *skb, const struct pt_event *ev,
 	    nla_put_u32(skb, PROCTERM_A_EVENT_MODE, r->mode) ||
 	    nla_put_u32(skb, PROCTERM_A_FLAGS, r->flags) ||
 	    (r->id && pt_put_u64(skb, PROCTERM_A_REQUEST_ID, r->id)) ||
-	    nla_put_u32(skb, PROCTERM_A_EVENT_STAGE, PROCTERM_EVENT_STAGE_KILL) ||
+	    nla_put_u32(skb, PROCTERM_A_STAGE, READ_ONCE(ev->stage)) ||
 	    nla_put_u32(skb, PROCTERM_A_WAIT_STATUS,
 			pt_wait_status(ev->pid, ev->pin)) ||
 	    pt_put_u64(skb, PROCTERM_A_ELAPSED_NS,
@@ -417,7 +473,7 @@ static void pt_event_drop(struct pt_event *ev)
 	remove_wait_queue(&ev->pid->wait_pidfd, &ev->wq);
 	list_del(&ev->node);
 	hash_del(&ev->hnode);
-	pt_event_free(ev);
+	pt_event_put(ev);
 }
 
 static void pt_event_scan(struct work_struct *work)

@@ -92,7 +92,7 @@ static int pt_kill_status(const struct pt_target *t,
 }
 
 /* Is @t's group exiting already, by someone else's doing? */
-static bool pt_kill_already_exiting(const struct pt_target *t)
+bool pt_kill_already_exiting(const struct pt_target *t)
 {
 	struct task_struct *leader;
 	bool exiting = false;
@@ -113,8 +113,8 @@ static bool pt_kill_already_exiting(const struct pt_target *t)
  * Identity from the group's leader now, which an exec in another thread
  * may have made a different task from the one resolved.
  */
-static void pt_kill_event(struct pt_event *ev, const struct pt_target *t,
-			  const struct pt_event_req *r, bool exiting, int ret)
+void pt_kill_event(struct pt_event *ev, const struct pt_target *t,
+		   const struct pt_event_req *r, bool exiting, int ret)
 {
 	struct task_struct *leader;
 

@@ -3,7 +3,8 @@
  * What a requester may keep in the kernel, and the module's counters.
  *
  * Everything a request leaves behind after its doit returns (an armed
- * deferred request, its queued task works, a waiter) is charged to the
+ * deferred request, its queued task works, a waiter, an armed grace
+ * kill) is charged to the
  * requester's kuid, and refused with -EDQUOT beyond a per-user limit. The
  * limits are module parameters; a requester with CAP_SYS_ADMIN in the
  * initial user namespace gets PT_ADMIN_FACTOR times each. Event records
@@ -53,6 +54,14 @@ static unsigned int max_waiters = 256;
 module_param(max_waiters, uint, 0644);
 MODULE_PARM_DESC(max_waiters, "waiters (PROCTERM_F_WAIT) per user (x16 for CAP_SYS_ADMIN)");
 
+static unsigned int max_grace = 256;
+module_param(max_grace, uint, 0644);
+MODULE_PARM_DESC(max_grace, "armed grace kills (--grace) per user (x16 for CAP_SYS_ADMIN)");
+
+static unsigned int max_grace_nodes = 65536;
+module_param(max_grace_nodes, uint, 0644);
+MODULE_PARM_DESC(max_grace_nodes, "tracking nodes of grace tree kills per user (x16 for CAP_SYS_ADMIN)");
+
 struct pt_user {
 	struct hlist_node node;
 	kuid_t uid;
@@ -79,6 +88,11 @@ static const char * const pt_stat_names[PT_STAT_NR] = {
 	[PT_STAT_EVENTS_LOST]	= "events_lost",
 	[PT_STAT_EVENTS_FAILED]	= "events_send_failed",
 	[PT_STAT_EVENTS_DUP]	= "events_duplicate",
+	[PT_STAT_GRACE]		= "grace",
+	[PT_STAT_GRACE_NODES]	= "grace_nodes",
+	[PT_STAT_GRACE_REFUSED]	= "grace_refused",
+	[PT_STAT_GRACE_OVERFLOW] = "grace_overflow",
+	[PT_STAT_GRACE_DENIED]	= "grace_denied",
 };
 
 static const char * const pt_res_names[PT_RES_NR] __maybe_unused = {
@@ -86,6 +100,8 @@ static const char * const pt_res_names[PT_RES_NR] __maybe_unused = {
 	[PT_RES_WORKS]		= "max_works",
 	[PT_RES_WAITERS]	= "max_waiters",
 	[PT_RES_EVENTS]		= "max_events",
+	[PT_RES_GRACE]		= "max_grace",
+	[PT_RES_GRACE_NODES]	= "max_grace_nodes",
 };
 
 void pt_stat_add(enum pt_stat s, int n)
@@ -169,7 +185,9 @@ void pt_user_put(struct pt_user *u)
 		WARN_ON_ONCE(atomic_read(&u->used[PT_RES_DEFERRED]) ||
 			     atomic_read(&u->used[PT_RES_WORKS]) ||
 			     atomic_read(&u->used[PT_RES_WAITERS]) ||
-			     atomic_read(&u->used[PT_RES_EVENTS]));
+			     atomic_read(&u->used[PT_RES_EVENTS]) ||
+			     atomic_read(&u->used[PT_RES_GRACE]) ||
+			     atomic_read(&u->used[PT_RES_GRACE_NODES]));
 		kfree(u);
 	}
 }
@@ -195,6 +213,12 @@ static unsigned int pt_limit(enum pt_res res, bool admin)
 		if (!admin)
 			lim = DIV_ROUND_UP(lim, PT_ADMIN_FACTOR);
 		return min_t(unsigned int, lim, INT_MAX);
+	case PT_RES_GRACE:
+		lim = READ_ONCE(max_grace);
+		break;
+	case PT_RES_GRACE_NODES:
+		lim = READ_ONCE(max_grace_nodes);
+		break;
 	default:
 		lim = READ_ONCE(max_waiters);
 		break;
@@ -221,6 +245,12 @@ static void pt_limit_errmsg(enum pt_res res, unsigned int lim,
 		break;
 	case PT_RES_EVENTS:
 		NL_SET_ERR_MSG_MOD(extack, "per-user share of max_events reached");
+		break;
+	case PT_RES_GRACE:
+		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_grace reached");
+		break;
+	case PT_RES_GRACE_NODES:
+		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_grace_nodes reached");
 		break;
 	default:
 		NL_SET_ERR_MSG_MOD(extack, "per-user limit max_waiters reached");

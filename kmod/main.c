@@ -35,6 +35,12 @@ static int __init procterm_init(void)
 		/* Not fatal: requests needing it get -EOPNOTSUPP. */
 	}
 
+	ret = pt_grace_init();
+	if (ret) {
+		pr_warn("cannot set up grace kills (%d)\n", ret);
+		goto err_grace;
+	}
+
 	ret = pt_waiter_init();
 	if (ret) {
 		pr_warn("cannot register the waiters' namespace hook (%d)\n", ret);
@@ -53,6 +59,8 @@ static int __init procterm_init(void)
 err_genl:
 	pt_waiter_exit();
 err_waiter:
+	pt_grace_exit();
+err_grace:
 	pt_exitstatus_exit();
 	pt_limits_exit();
 	return ret;
@@ -66,6 +74,7 @@ static void __exit procterm_exit(void)
 	pt_deferred_exit();
 	pt_waiter_exit();
 	pt_events_exit();
+	pt_grace_exit();
 	pt_exitstatus_exit();
 	/*
 	 * Queued task_work callbacks hold a module reference each, so none is

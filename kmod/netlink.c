@@ -37,12 +37,23 @@ static struct netlink_range_validation pt_pid_range = {
 	.max = PID_MAX_LIMIT,
 };
 
+static struct netlink_range_validation pt_grace_range = {
+	.min = 1,
+	.max = PROCTERM_GRACE_MAX_MS,
+};
+
 static const struct nla_policy pt_kill_policy[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_PID]	 = NLA_POLICY_FULL_RANGE(NLA_U32, &pt_pid_range),
 	[PROCTERM_A_START_TIME]	 = { .type = NLA_U64 },
 	[PROCTERM_A_TASK_ADDR]	 = { .type = NLA_U64 },
 	[PROCTERM_A_EXIT_STATUS] = { .type = NLA_U32 },
 	[PROCTERM_A_FLAGS]	 = NLA_POLICY_MASK(NLA_U32, __PROCTERM_F_ALL),
+	[PROCTERM_A_GRACE_MS]	 = NLA_POLICY_FULL_RANGE(NLA_U32, &pt_grace_range),
+	/*
+	 * What kill(2) accepts: valid_signal() is 1.._NSIG (x86: 64, SIGRTMAX
+	 * included); SIGKILL and SIGSTOP are refused in the precheck.
+	 */
+	[PROCTERM_A_SIGNAL]	 = NLA_POLICY_RANGE(NLA_U32, 1, _NSIG),
 };
 
 static const struct nla_policy pt_list_policy[PROCTERM_A_MAX + 1] = {
@@ -87,6 +98,24 @@ static int pt_kill_precheck(struct genl_info *info)
 	if (tb[PROCTERM_A_START_TIME] && !tb[PROCTERM_A_PID]) {
 		NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_START_TIME],
 				    "a start time needs a PID");
+		return -EINVAL;
+	}
+	if (tb[PROCTERM_A_SIGNAL] && !tb[PROCTERM_A_GRACE_MS]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_SIGNAL],
+				    "a first signal needs a grace period (PROCTERM_A_GRACE_MS)");
+		return -EINVAL;
+	}
+	if (tb[PROCTERM_A_SIGNAL] &&
+	    (nla_get_u32(tb[PROCTERM_A_SIGNAL]) == SIGKILL ||
+	     nla_get_u32(tb[PROCTERM_A_SIGNAL]) == SIGSTOP)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_SIGNAL],
+				    "SIGKILL and SIGSTOP cannot be a grace kill's first signal");
+		return -EINVAL;
+	}
+	if (tb[PROCTERM_A_GRACE_MS] && tb[PROCTERM_A_FLAGS] &&
+	    (nla_get_u32(tb[PROCTERM_A_FLAGS]) & PROCTERM_F_DEFERRED)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_GRACE_MS],
+				    "a grace period cannot be combined with a deferred kill");
 		return -EINVAL;
 	}
 	return 0;
@@ -142,6 +171,7 @@ static int pt_nl_kill(struct sk_buff *skb, struct genl_info *info)
 {
 	struct nlattr **tb = info->attrs;
 	struct pt_waiter *w = NULL;
+	struct pt_grace *g = NULL;
 	struct pt_kill_req req = {};
 	struct pt_target t;
 	u32 count = 1;
@@ -158,6 +188,11 @@ static int pt_nl_kill(struct sk_buff *skb, struct genl_info *info)
 		req.status = nla_get_u32(tb[PROCTERM_A_EXIT_STATUS]);
 	}
 	req.admin = netlink_capable(skb, CAP_SYS_ADMIN);
+	if (tb[PROCTERM_A_GRACE_MS]) {
+		req.grace_ms = nla_get_u32(tb[PROCTERM_A_GRACE_MS]);
+		req.signal = tb[PROCTERM_A_SIGNAL] ?
+			     nla_get_u32(tb[PROCTERM_A_SIGNAL]) : SIGTERM;
+	}
 
 	ret = pt_resolve(skb, info, &t);
 	if (ret)
@@ -184,7 +219,10 @@ static int pt_nl_kill(struct sk_buff *skb, struct genl_info *info)
 		}
 	}
 
-	if (req.flags & PROCTERM_F_TREE)
+	if (req.grace_ms)
+		ret = pt_grace_arm(&t, &req, &count, &id, w ? &g : NULL,
+				   info->extack);
+	else if (req.flags & PROCTERM_F_TREE)
 		ret = pt_tree_kill(&t, &req, &count, &id, info->extack);
 	else if (req.flags & PROCTERM_F_DEFERRED)
 		ret = pt_deferred_arm(&t, &req, &id, info->extack);
@@ -200,10 +238,15 @@ static int pt_nl_kill(struct sk_buff *skb, struct genl_info *info)
 	 * by pt_waiter_publish()'s own check.
 	 */
 	if (!ret && w) {
+		if (g)
+			pt_waiter_set_grace(w, g);
+		g = NULL;
 		pt_waiter_publish(w, info, &t);
 		w = NULL;
 	}
 out:
+	if (g)
+		pt_grace_put(g);
 	if (w)
 		pt_waiter_discard(w);
 	pt_target_put(&t);
@@ -246,10 +289,54 @@ out:
 
 static int pt_nl_cancel(struct sk_buff *skb, struct genl_info *info)
 {
+	bool admin = netlink_capable(skb, CAP_KILL);
+	u64 id;
+	int ret;
+
 	if (GENL_REQ_ATTR_CHECK(info, PROCTERM_A_REQUEST_ID))
 		return -EINVAL;
-	return pt_deferred_cancel(nla_get_u64(info->attrs[PROCTERM_A_REQUEST_ID]),
-				  netlink_capable(skb, CAP_KILL), info->extack);
+	id = nla_get_u64(info->attrs[PROCTERM_A_REQUEST_ID]);
+	/* One id space: a deferred request, or else a grace kill. */
+	ret = pt_deferred_cancel(id, admin, info->extack);
+	if (ret == -ENOENT)
+		ret = pt_grace_cancel(id, admin, info->extack);
+	return ret;
+}
+
+/*
+ * PROCTERM_CMD_PENDING: the armed deferred requests (deferred.c, context
+ * in cb->args[0]), then the armed grace kills (grace.c, cb->args[1]);
+ * cb->args[2] says which part the dump is in.
+ */
+static int pt_pending_start(struct netlink_callback *cb)
+{
+	int ret = pt_deferred_dump_start(cb);
+
+	if (ret)
+		return ret;
+	ret = pt_grace_dump_start(cb);
+	if (ret)
+		pt_deferred_dump_done(cb);
+	return ret;
+}
+
+static int pt_pending_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	int len = skb->len, ret;
+
+	if (!cb->args[2]) {
+		ret = pt_deferred_dump(skb, cb);
+		if (ret < 0 || skb->len > len)
+			return ret;
+		cb->args[2] = 1;
+	}
+	return pt_grace_dump(skb, cb);
+}
+
+static int pt_pending_done(struct netlink_callback *cb)
+{
+	pt_grace_dump_done(cb);
+	return pt_deferred_dump_done(cb);
 }
 
 static const struct genl_ops pt_genl_ops[] = {
@@ -270,9 +357,9 @@ static const struct genl_ops pt_genl_ops[] = {
 	},
 	{
 		.cmd = PROCTERM_CMD_PENDING,
-		.start = pt_deferred_dump_start,
-		.dumpit = pt_deferred_dump,
-		.done = pt_deferred_dump_done,
+		.start = pt_pending_start,
+		.dumpit = pt_pending_dump,
+		.done = pt_pending_done,
 		.policy = pt_pending_policy,
 		.maxattr = PROCTERM_A_MAX,
 	},

@@ -21,6 +21,7 @@ struct pid;
 struct sk_buff;
 struct genl_info;
 struct pt_deferred;
+struct pt_grace;
 struct pt_status;
 struct pt_user;
 
@@ -38,6 +39,8 @@ struct pt_kill_req {
 	bool has_status;
 	u32 status;			/* exit status, when has_status */
 	bool admin;			/* CAP_SYS_ADMIN in init_user_ns */
+	u32 grace_ms;			/* grace kill: 0, or the grace period */
+	int signal;			/* grace kill: the first signal */
 };
 
 /* target.c */
@@ -60,6 +63,9 @@ extern rwlock_t *pt_tasklist_lock;
 int pt_tree_init(void);
 int pt_tree_kill(const struct pt_target *t, const struct pt_kill_req *req,
 		 u32 *count, u64 *id, struct netlink_ext_ack *extack);
+int pt_tree_walk(struct task_struct *root,
+		 int (*visit)(struct task_struct *p, void *arg), void *arg);
+bool pt_member_done(struct task_struct *p);
 
 /* exitstatus.c */
 int pt_exitstatus_init(void);
@@ -77,6 +83,8 @@ enum pt_res {
 	PT_RES_WORKS,			/* queued deferred task works */
 	PT_RES_WAITERS,			/* PROCTERM_F_WAIT waiters */
 	PT_RES_EVENTS,			/* event records (events.c) */
+	PT_RES_GRACE,			/* armed grace kills */
+	PT_RES_GRACE_NODES,		/* their tracking nodes */
 	PT_RES_NR,
 };
 
@@ -92,6 +100,11 @@ enum pt_stat {
 	PT_STAT_EVENTS_LOST,		/* no record could be kept */
 	PT_STAT_EVENTS_FAILED,		/* a message not built or multicast */
 	PT_STAT_EVENTS_DUP,		/* a second record for one process */
+	PT_STAT_GRACE,			/* grace kill records */
+	PT_STAT_GRACE_NODES,		/* their tracking nodes */
+	PT_STAT_GRACE_REFUSED,		/* deadline SIGKILLs refused */
+	PT_STAT_GRACE_OVERFLOW,		/* deadlines brought forward */
+	PT_STAT_GRACE_DENIED,		/* new tasks killed: no reserve */
 	PT_STAT_NR,
 };
 
@@ -115,6 +128,8 @@ struct pt_waiter *pt_waiter_prepare(bool admin, struct netlink_ext_ack *extack);
 void pt_waiter_discard(struct pt_waiter *w);
 void pt_waiter_publish(struct pt_waiter *w, struct genl_info *info,
 		       const struct pt_target *t);
+void pt_waiter_set_grace(struct pt_waiter *w, struct pt_grace *g);
+void pt_waiter_kick(void);
 
 /* events.c */
 struct pt_event;
@@ -140,6 +155,10 @@ struct pt_user *pt_event_user(void);
 void pt_event_user_put(struct pt_user *u);
 struct pt_event *pt_event_alloc(struct pt_user *u, bool admin, gfp_t gfp);
 void pt_event_discard(struct pt_event *ev);
+void pt_event_discard_all(struct list_head *stash);
+struct pt_event *pt_event_get(struct pt_event *ev);
+void pt_event_put(struct pt_event *ev);
+void pt_event_stage(struct pt_event *ev, u32 stage);
 void pt_event_requester(struct pt_event_req *r, u32 mode, u32 flags, u64 id);
 void pt_event_fill(struct pt_event *ev, const struct pt_event_req *r,
 		   struct pid *pid, struct task_struct *leader, bool may_lock);
@@ -154,6 +173,9 @@ void pt_events_exit(void);
 int pt_kill_now(const struct pt_target *t, const struct pt_kill_req *req,
 		struct netlink_ext_ack *extack);
 int pt_perm_check(struct pid *pid, struct netlink_ext_ack *extack);
+bool pt_kill_already_exiting(const struct pt_target *t);
+void pt_kill_event(struct pt_event *ev, const struct pt_target *t,
+		   const struct pt_event_req *r, bool exiting, int ret);
 
 /* deferred.c */
 void pt_deferred_exit(void);
@@ -175,6 +197,30 @@ int pt_deferred_cancel(u64 id, bool admin, struct netlink_ext_ack *extack);
 int pt_deferred_dump_start(struct netlink_callback *cb);
 int pt_deferred_dump(struct sk_buff *skb, struct netlink_callback *cb);
 int pt_deferred_dump_done(struct netlink_callback *cb);
+
+/*
+ * grace.c: graceful, then forced (PROCTERM_A_GRACE_MS). pt_grace_arm()
+ * sends the first signal and arms the deadline; *@gp (if not NULL) gets a
+ * reference on the record for the waiter, dropped with pt_grace_put().
+ *
+ * What an event needs when a record ends is in pt_grace_end() (grace.c):
+ * the record is over there, exactly once, with pt_grace_stage() final
+ * (PROCTERM_STAGE_TERM: ended during the grace period, KILL: killed at the
+ * deadline, REFUSED, CANCELLED) and pt_grace_is_tree() saying whether it
+ * was a tree. The event hook goes there.
+ */
+int pt_grace_init(void);
+void pt_grace_exit(void);
+int pt_grace_arm(const struct pt_target *t, const struct pt_kill_req *req,
+		 u32 *count, u64 *id, struct pt_grace **gp,
+		 struct netlink_ext_ack *extack);
+void pt_grace_put(struct pt_grace *g);
+u8 pt_grace_stage(const struct pt_grace *g);
+bool pt_grace_is_tree(const struct pt_grace *g);
+int pt_grace_cancel(u64 id, bool admin, struct netlink_ext_ack *extack);
+int pt_grace_dump_start(struct netlink_callback *cb);
+int pt_grace_dump(struct sk_buff *skb, struct netlink_callback *cb);
+int pt_grace_dump_done(struct netlink_callback *cb);
 
 /* proclist.c */
 int pt_list_fill(struct sk_buff *skb, struct task_struct *task,

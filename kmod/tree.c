@@ -140,21 +140,25 @@ struct pt_tree_ctx {
 	int (*visit)(struct task_struct *p, struct pt_tree_ctx *ctx);
 };
 
-/* Pre-order walk of @root's tree; tasklist_lock must be read-held. */
-static int pt_walk(struct task_struct *root, struct pt_tree_ctx *ctx)
+/*
+ * Pre-order walk of @root's tree, calling @visit on each process until one
+ * returns non-zero; tasklist_lock must be read-held (grace.c walks too).
+ */
+int pt_tree_walk(struct task_struct *root,
+		 int (*visit)(struct task_struct *p, void *arg), void *arg)
 {
 	struct task_struct *proc = root, *next;
 	int ret;
 
 	lockdep_assert_held(pt_tasklist_lock);
 
-	ret = ctx->visit(root, ctx);
+	ret = visit(root, arg);
 	if (ret)
 		return ret;
 	next = pt_first_child(root);
 	for (;;) {
 		if (next) {
-			ret = ctx->visit(next, ctx);
+			ret = visit(next, arg);
 			if (ret)
 				return ret;
 			proc = next;
@@ -169,8 +173,20 @@ static int pt_walk(struct task_struct *root, struct pt_tree_ctx *ctx)
 	}
 }
 
+static int pt_visit_ctx(struct task_struct *p, void *arg)
+{
+	struct pt_tree_ctx *ctx = arg;
+
+	return ctx->visit(p, ctx);
+}
+
+static int pt_walk(struct task_struct *root, struct pt_tree_ctx *ctx)
+{
+	return pt_tree_walk(root, pt_visit_ctx, ctx);
+}
+
 /* A member that is already dying or dead needs nothing more. */
-static bool pt_member_done(struct task_struct *p)
+bool pt_member_done(struct task_struct *p)
 {
 	return pt_group_dead(p) ||
 	       (READ_ONCE(p->signal->flags) & SIGNAL_GROUP_EXIT);

@@ -51,6 +51,7 @@ struct pt_waiter {
 	struct task_struct *pin;	/* referenced: pins the signal_struct */
 	struct net *net;		/* not referenced: see above */
 	struct pt_user *user;		/* charged one waiter */
+	struct pt_grace *grace;		/* a grace kill's record, referenced */
 	u32 portid;
 	u32 seq;
 	pid_t nr;
@@ -80,11 +81,17 @@ static void pt_waiter_drop(struct pt_waiter *w)
 	pt_user_put(w->user);
 	put_task_struct(w->pin);
 	put_pid(w->pid);
+	if (w->grace)
+		pt_grace_put(w->grace);
 	pt_stat_add(PT_STAT_WAITERS, -1);
 	kfree(w);
 }
 
-static void pt_waiter_notify(struct pt_waiter *w)
+/*
+ * @dead: the group is dead, the message carries its wait status. @stage: a
+ * grace kill's PROCTERM_A_STAGE, or 0.
+ */
+static void pt_waiter_notify(struct pt_waiter *w, bool dead, u8 stage)
 {
 	struct sk_buff *skb;
 	void *hdr;
@@ -97,8 +104,9 @@ static void pt_waiter_notify(struct pt_waiter *w)
 	if (!hdr ||
 	    nla_put_u32(skb, PROCTERM_A_PID, w->nr) ||
 	    pt_put_u64(skb, PROCTERM_A_START_TIME, w->start_time) ||
-	    nla_put_u32(skb, PROCTERM_A_WAIT_STATUS,
-			pt_wait_status(w->pid, w->pin))) {
+	    (dead && nla_put_u32(skb, PROCTERM_A_WAIT_STATUS,
+				 pt_wait_status(w->pid, w->pin))) ||
+	    (stage && nla_put_u32(skb, PROCTERM_A_STAGE, stage))) {
 		nlmsg_free(skb);
 		return;
 	}
@@ -136,10 +144,33 @@ static void pt_waiter_scan(struct work_struct *work)
 
 	mutex_lock(&pt_waiter_lock);
 	list_for_each_entry_safe(w, tmp, &pt_waiters, node) {
+		bool dead;
+		u8 stage;
+
 		pt_repin_leader(w->pid, &w->pin);
-		if (!pt_pid_group_dead(w->pid))
+		dead = pt_pid_group_dead(w->pid);
+		/*
+		 * The stage after the death: a deadline SIGKILL sets it before
+		 * the group can die of it (grace.c), so a death seen here comes
+		 * with its stage.
+		 */
+		smp_rmb();
+		stage = w->grace ? pt_grace_stage(w->grace) : 0;
+		/*
+		 * A grace kill whose deadline SIGKILL was refused, or that was
+		 * cancelled, is over while the process lives: say so now.
+		 */
+		if (!dead && stage != PROCTERM_STAGE_REFUSED &&
+		    stage != PROCTERM_STAGE_CANCELLED)
 			continue;
-		pt_waiter_notify(w);
+		/*
+		 * Dead with no deadline SIGKILL of ours: it ended during the
+		 * grace period (by the first signal or on its own).
+		 */
+		if (w->grace && dead && stage != PROCTERM_STAGE_KILL &&
+		    stage != PROCTERM_STAGE_CANCELLED)
+			stage = PROCTERM_STAGE_TERM;
+		pt_waiter_notify(w, dead, stage);
 		pt_waiter_drop(w);
 	}
 	mutex_unlock(&pt_waiter_lock);
@@ -200,9 +231,27 @@ void pt_waiter_publish(struct pt_waiter *w, struct genl_info *info,
 	pt_stat_add(PT_STAT_WAITERS, 1);
 	mutex_unlock(&pt_waiter_lock);
 
-	/* The group may have died before the waiter was on the queue. */
-	if (pt_pid_group_dead(t->pid))
+	/*
+	 * The group may have died, or the grace kill ended, before the waiter
+	 * was on the queue.
+	 */
+	if (w->grace || pt_pid_group_dead(t->pid))
 		queue_work(system_wq, &pt_waiter_work);
+}
+
+/*
+ * The waiter is for a grace kill: its message says which stage ended the
+ * process (pt_grace_stage()). Takes over the caller's reference on @g.
+ */
+void pt_waiter_set_grace(struct pt_waiter *w, struct pt_grace *g)
+{
+	w->grace = g;
+}
+
+/* Look at the waiters again: a grace kill ended (grace.c). */
+void pt_waiter_kick(void)
+{
+	queue_work(system_wq, &pt_waiter_work);
 }
 
 /* A network namespace is going away: so do the waiters that reply into it. */

@@ -3,7 +3,8 @@
 #
 # procterm kill --deferred, pending and cancel against the module: the armed
 # request in every output format, cancelling it (and a wrong ID, and another
-# user's), duplicates, a deferred tree, and a per-user limit (exit 9).
+# user's), duplicates, a deferred tree, a per-user limit (exit 9), and
+# kill --grace (listed, cancelled, killed at the deadline, ended during grace).
 # Stopped targets keep a deferred request armed until they are resumed.
 #
 # Needs root, procterm.ko loaded and PROCTERM=<path to the CLI> (default
@@ -133,7 +134,7 @@ check "pending --tsv: status 3 for $qid" [ "$(tsv_row "$qid" | cut -f4)" = 3 ]
 run pending --json
 check "pending --json: exit 0 (got $rc)" [ "$rc" = 0 ]
 check "pending --json: valid, every key" json_check \
-	'isinstance(d, list) and all(set(e) == {"id", "pid", "start_time", "handle", "status", "flags", "armed_ns", "age_ns", "requester_uid"} for e in d)'
+	'isinstance(d, list) and all(set(e) == {"id", "pid", "start_time", "handle", "status", "flags", "grace_ms", "signal", "armed_ns", "age_ns", "requester_uid"} for e in d)'
 check "pending --json: request $id" json_check \
 	"[(e['pid'], e['start_time'], e['handle'], e['status'], e['flags'], e['requester_uid'], e['armed_ns'] == '$armed', 0 <= int(e['age_ns']) < 600e9) for e in d if e['id'] == $id] == [($p, $start, '$p@$start', None, ['deferred'], 0, True, True)]"
 check "pending --json: request $qid, status 3" json_check \
@@ -244,6 +245,46 @@ checkx "... the root and its children live" 'alive "$root" && alive "$k1" && ali
 "$PROCTERM" kill --tree "$root" >/dev/null
 reap "$root"
 checkx "... until killed with --tree ($k1 $k2)" 'gone "$k1" && gone "$k2"'
+
+# ---- kill --grace: listed, cancelled, and each stage
+grace_id() {
+	printf '%s\n' "$out" | sed -n 's/^.*(request \([0-9][0-9]*\)).*$/\1/p' | head -n1
+}
+spawn bash -c "trap '' TERM; exec sleep 1000"
+g=$last
+sleep 0.3
+run kill --grace 60s "$g"
+check "kill --grace 60s: exit 0 (got $rc)" [ "$rc" = 0 ]
+check "... says SIGTERM sent, SIGKILL after 60s ($out)" \
+	grep -q "^$g: sent SIGTERM, SIGKILL after 1m (request [0-9]*)" <<<"$out"
+gid=$(grace_id)
+run pending --tsv
+check "pending --tsv: the grace kill, flags grace" [ "$(tsv_row "$gid" | cut -f2,5)" = "$g	grace" ]
+run pending --json
+check "pending --json: flags [grace], grace_ms 60000, signal 15" json_check \
+	"[(e['flags'], e['grace_ms'], e['signal']) for e in d if e['id'] == $gid] == [(['grace'], 60000, 15)]"
+run cancel "$gid"
+check "cancel the grace kill: exit 0 (got $rc)" [ "$rc" = 0 ]
+run pending --tsv
+check "... no longer pending" [ -z "$(tsv_row "$gid")" ]
+checkx "... the process lives" 'alive "$g"'
+run kill --grace 300ms --wait "$g"
+check "kill --grace 300ms --wait, SIGTERM ignored: exit 0 (got $rc)" [ "$rc" = 0 ]
+check "... killed by signal 9 at the deadline ($out)" grep -q "killed by signal 9 at the deadline" <<<"$out"
+reap "$g"
+spawn bash -c "trap 'exit 3' TERM; while :; do sleep 0.1; done"
+g=$last
+sleep 0.3
+run kill --grace 20s --signal TERM --status 7 --wait "$g"
+check "kill --grace 20s --wait, SIGTERM handled: exit 0 (got $rc)" [ "$rc" = 0 ]
+check "... exited, status 3 during the grace period ($out)" \
+	grep -q "exited, status 3 during the grace period" <<<"$out"
+run cancel "$(grace_id)"
+check "... its record cancelled after the death: exit 0 (got $rc)" [ "$rc" = 0 ]
+expect_rc "kill --grace 5: exit 1 (no unit)" 1 kill --grace 5 1
+expect_rc "kill --signal INT without --grace: exit 1" 1 kill --signal INT 1
+expect_rc "kill --grace 1s --signal KILL: exit 1" 1 kill --grace 1s --signal KILL 1
+expect_rc "kill --grace 1s --deferred: exit 1" 1 kill --grace 1s --deferred 1
 
 # ---- usage
 expect_rc "pending with an argument: exit 1" 1 pending 1

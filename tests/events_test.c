@@ -4,7 +4,10 @@
  *  - one PROCTERM_CMD_EVENT per process procterm terminated, once it is
  *    dead, with the right PID, handle, comm, uids, requester, mode, request
  *    id, stage and wait status: immediate kills with and without
- *    PROCTERM_F_WAIT and an exit status, deferred kills, tree members;
+ *    PROCTERM_F_WAIT and an exit status, deferred kills, tree members,
+ *    grace kills (stage TERM for a process that ends during the grace
+ *    period, KILL for one killed at the deadline, a grace tree's members
+ *    and a child forked during its grace period);
  *  - a 10 000-member tree: every member is received or shown lost by a gap
  *    in the sequence numbers, none twice;
  *  - nothing for a refused request, nothing for a kill(2);
@@ -303,7 +306,7 @@ static void check_common(struct __test_metadata *_metadata,
 	ASSERT_TRUE(e->a.has[PROCTERM_A_EVENT_SEQ]);
 	EXPECT_EQ((uint64_t)pid, e->a.u[PROCTERM_A_PID]);
 	EXPECT_EQ((uint64_t)mode, e->a.u[PROCTERM_A_EVENT_MODE]);
-	EXPECT_EQ((uint64_t)PROCTERM_EVENT_STAGE_KILL, e->a.u[PROCTERM_A_EVENT_STAGE]);
+	EXPECT_EQ((uint64_t)PROCTERM_STAGE_KILL, e->a.u[PROCTERM_A_STAGE]);
 	EXPECT_EQ((uint64_t)flags, e->a.u[PROCTERM_A_FLAGS]);
 	EXPECT_EQ((uint64_t)getpid(), e->a.u[PROCTERM_A_REQUESTER_PID]);
 	EXPECT_EQ(0ULL, e->a.u[PROCTERM_A_REQUESTER_UID]);
@@ -602,7 +605,7 @@ static void tree_events(struct __test_metadata *_metadata,
 		seen[idx] = 1;
 		EXPECT_EQ((uint64_t)PROCTERM_EVENT_MODE_TREE, e.a.u[PROCTERM_A_EVENT_MODE]);
 		EXPECT_EQ((uint64_t)PROCTERM_F_TREE, e.a.u[PROCTERM_A_FLAGS]);
-		EXPECT_EQ((uint64_t)PROCTERM_EVENT_STAGE_KILL, e.a.u[PROCTERM_A_EVENT_STAGE]);
+		EXPECT_EQ((uint64_t)PROCTERM_STAGE_KILL, e.a.u[PROCTERM_A_STAGE]);
 		EXPECT_EQ((uint64_t)SIGKILL, e.a.u[PROCTERM_A_WAIT_STATUS]);
 		ASSERT_TRUE(e.a.has[PROCTERM_A_REQUEST_ID]);
 		EXPECT_EQ(id, e.a.u[PROCTERM_A_REQUEST_ID]);
@@ -648,6 +651,209 @@ TEST_F(events, tree_over_max_events)
 	/* Some kept (the test runs as root: the full cap), most lost. */
 	EXPECT_LT(0, received);
 	EXPECT_GE(8, received);
+}
+
+/* ------------------------------------------------------- grace */
+
+static int term_code;			/* the target's: -1 ignores SIGTERM */
+
+static void term_exit(int sig)
+{
+	(void)sig;
+	_exit(term_code);
+}
+
+/* SIGTERM: exit with the code in @arg, or (-1) ignore it. */
+static int term_body(int ready_fd, void *arg)
+{
+	term_code = (int)(long)arg;
+	signal(SIGTERM, term_code < 0 ? SIG_IGN : term_exit);
+	pt_ready(ready_fd);
+	for (;;)
+		pause();
+	return 0;
+}
+
+static int grace_kill(struct pt_sock *s, pid_t pid, uint32_t grace_ms,
+		      uint32_t flags, struct pt_reply *r)
+{
+	struct pt_msg m;
+
+	pt_msg_init(&m, s, PROCTERM_CMD_KILL, 0);
+	pt_put_u32(&m, PROCTERM_A_PID, (uint32_t)pid);
+	pt_put_u32(&m, PROCTERM_A_GRACE_MS, grace_ms);
+	if (flags)
+		pt_put_u32(&m, PROCTERM_A_FLAGS, flags);
+	m.want = PT_WANT_ACK | PT_WANT_REPLY;
+	return pt_request(s, &m, r);
+}
+
+/*
+ * A grace kill of a process that handles SIGTERM (exits 3 during the grace
+ * period: stage TERM) or ignores it (killed at the deadline: stage KILL);
+ * one event each, mode grace, with the request id and the parent's status.
+ */
+static void grace_event(struct __test_metadata *_metadata,
+			FIXTURE_DATA(events) *self, int code)
+{
+	struct pt_reply r;
+	struct event e;
+	uint64_t s0, s1;
+	int status, ret;
+
+	SENTINEL(s0);
+	self->child = pt_spawn(term_body, (void *)(long)code, NULL, 1);
+	ASSERT_LT(0, self->child);
+	ret = grace_kill(&self->s, self->child, code < 0 ? 300 : 20000, 0, &r);
+	ASSERT_PT_FEATURE("grace kill", ret, r.msg);
+	ASSERT_PT_OK(ret, r);
+	ASSERT_TRUE(r.a.has[PROCTERM_A_REQUEST_ID]);
+	ASSERT_DIES(self->child, status);
+	if (code < 0)
+		ASSERT_KILLED_BY_SIGKILL(status);
+	else
+		ASSERT_EXITED_WITH(code, status);
+
+	ret = listener_expect(&self->l, self->child, &e);
+	ASSERT_EQ(0, ret) TH_LOG("no event for PID %d: %s", self->child, pt_errname(ret));
+	EXPECT_EQ(s0 + 1, e.seq);
+	EXPECT_EQ((uint64_t)PROCTERM_EVENT_MODE_GRACE, e.a.u[PROCTERM_A_EVENT_MODE]);
+	EXPECT_EQ((uint64_t)(code < 0 ? PROCTERM_STAGE_KILL : PROCTERM_STAGE_TERM),
+		  e.a.u[PROCTERM_A_STAGE]);
+	EXPECT_EQ((uint64_t)status, e.a.u[PROCTERM_A_WAIT_STATUS]);
+	EXPECT_EQ(r.a.u[PROCTERM_A_REQUEST_ID], e.a.u[PROCTERM_A_REQUEST_ID]);
+	EXPECT_EQ(0ULL, e.a.u[PROCTERM_A_FLAGS]);
+	EXPECT_EQ((uint64_t)getpid(), e.a.u[PROCTERM_A_REQUESTER_PID]);
+	if (code < 0)
+		EXPECT_LE(300ULL * 1000000, e.a.u[PROCTERM_A_ELAPSED_NS]);
+	self->child = 0;
+	SENTINEL(s1);
+	EXPECT_EQ(s0 + 2, s1);
+}
+
+TEST_F(events, grace_term_handled)
+{
+	grace_event(_metadata, self, 3);
+}
+
+TEST_F(events, grace_term_ignored)
+{
+	grace_event(_metadata, self, -1);
+}
+
+/* Shared with a grace tree's root: its children and the late one. */
+struct gtree {
+	volatile pid_t kids[3];		/* exits 4 on TERM, ignores, ignores */
+	volatile pid_t late;		/* forked during the grace period */
+	volatile int go;
+};
+
+static struct gtree *gtree;
+
+static int gtree_root(int ready_fd, void *arg)
+{
+	static const int codes[3] = { 4, -1, -1 };
+	pid_t p;
+	int i;
+
+	(void)arg;
+	for (i = 0; i < 3; i++) {
+		/* The child inherits its disposition: ready before it runs. */
+		term_code = codes[i];
+		signal(SIGTERM, term_code < 0 ? SIG_IGN : term_exit);
+		p = fork();
+		if (p == 0)
+			for (;;)
+				pause();
+		gtree->kids[i] = p;
+	}
+	signal(SIGTERM, SIG_IGN);
+	pt_ready(ready_fd);
+	while (!gtree->go)
+		usleep(1000);
+	/* Forked after the first signals: no TERM, killed at the deadline. */
+	p = fork();
+	if (p == 0)
+		for (;;)
+			pause();
+	gtree->late = p;
+	for (;;)
+		pause();
+	return 0;
+}
+
+/*
+ * A grace tree kill: every member reported once, the one that exits on
+ * SIGTERM in stage TERM with its status, the others (the root, a
+ * TERM-ignoring child, a child forked during the grace period) in stage
+ * KILL; all with the tree's request id and the tree flag.
+ */
+TEST_F(events, grace_tree)
+{
+	pid_t members[5];
+	int codes[5] = { -1, 4, -1, -1, -1 };
+	char seen[5] = { 0 };
+	struct pt_reply r;
+	struct event e;
+	uint64_t s0, s1;
+	int status, ret, i, n = 0, reaped = 0;
+	pid_t p;
+
+	gtree = mmap(NULL, sizeof(*gtree), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, gtree);
+	memset((void *)gtree, 0, sizeof(*gtree));
+	ASSERT_EQ(0, prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+
+	SENTINEL(s0);
+	self->child = pt_spawn(gtree_root, NULL, NULL, 1);
+	ASSERT_LT(0, self->child);
+	ret = grace_kill(&self->s, self->child, 1500, PROCTERM_F_TREE, &r);
+	ASSERT_PT_FEATURE("grace tree kill", ret, r.msg);
+	ASSERT_PT_OK(ret, r);
+	EXPECT_EQ(4ULL, r.a.u[PROCTERM_A_COUNT]);
+	gtree->go = 1;
+	for (i = 0; !gtree->late && i < 5000; i++)
+		usleep(1000);
+	ASSERT_NE(0, gtree->late);
+	members[0] = self->child;
+	for (i = 0; i < 3; i++)
+		members[i + 1] = gtree->kids[i];
+	members[4] = gtree->late;
+
+	/* All five die (we are the subreaper of the orphans). */
+	while (reaped < 5) {
+		p = waitpid(-1, &status, 0);
+		if (p < 0)
+			break;
+		if (p == self->child)
+			self->child = 0;
+		reaped++;
+	}
+	ASSERT_EQ(5, reaped);
+
+	for (n = 0; n < 5; n++) {
+		ret = listener_next(&self->l, &e, EV_WAIT_MS);
+		ASSERT_EQ(0, ret) TH_LOG("after %d events: %s", n, pt_errname(ret));
+		for (i = 0; i < 5; i++)
+			if (e.a.u[PROCTERM_A_PID] == (uint64_t)members[i])
+				break;
+		ASSERT_GT(5, i) TH_LOG("event for PID %llu, not a member",
+				       (unsigned long long)e.a.u[PROCTERM_A_PID]);
+		ASSERT_EQ(0, seen[i]) TH_LOG("PID %d reported twice", members[i]);
+		seen[i] = 1;
+		EXPECT_EQ(s0 + 1 + n, e.seq);
+		EXPECT_EQ((uint64_t)PROCTERM_EVENT_MODE_GRACE, e.a.u[PROCTERM_A_EVENT_MODE]);
+		EXPECT_EQ((uint64_t)PROCTERM_F_TREE, e.a.u[PROCTERM_A_FLAGS]);
+		EXPECT_EQ(r.a.u[PROCTERM_A_REQUEST_ID], e.a.u[PROCTERM_A_REQUEST_ID]);
+		EXPECT_EQ((uint64_t)(codes[i] < 0 ? PROCTERM_STAGE_KILL : PROCTERM_STAGE_TERM),
+			  e.a.u[PROCTERM_A_STAGE]) TH_LOG("member %d (PID %d)", i, members[i]);
+		EXPECT_EQ((uint64_t)(codes[i] < 0 ? SIGKILL : codes[i] << 8),
+			  e.a.u[PROCTERM_A_WAIT_STATUS]) TH_LOG("member %d (PID %d)", i, members[i]);
+	}
+	SENTINEL(s1);
+	EXPECT_EQ(s0 + 6, s1);
+	munmap((void *)gtree, sizeof(*gtree));
 }
 
 /* ----------------------------------------------------- no event */

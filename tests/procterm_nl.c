@@ -342,8 +342,10 @@ int pt_recv(struct pt_sock *s, uint32_t seq, unsigned int want,
 			g = NLMSG_DATA(nlh);
 			attrs = (const unsigned char *)g + GENL_HDRLEN;
 			alen = nlh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+			/* A grace kill refused or cancelled ends with a stage only. */
 			if ((want & PT_WANT_EVENT) &&
-			    has_attr(attrs, alen, PROCTERM_A_WAIT_STATUS)) {
+			    (has_attr(attrs, alen, PROCTERM_A_WAIT_STATUS) ||
+			     has_attr(attrs, alen, PROCTERM_A_STAGE))) {
 				if (!r->nevents++) {
 					r->ev_cmd = g->cmd;
 					record_attrs(&r->ev, attrs, alen);

@@ -315,7 +315,7 @@ else
 		 len({m["msg"]["pid"] for m in r}) == len(r) and
 		 {m["msg"]["pid"] for m in r} <= set(int(v) for v in E["V"].split()) and
 		 all(m["msg"]["event-mode"] == "immediate" and
-		     m["msg"]["event-stage"] == "kill" and
+		     m["msg"]["stage"] == "kill" and
 		     m["msg"]["wait-status"] == 9 and m["msg"]["comm"] == "sleep" and
 		     m["msg"]["requester-comm"] == "procterm" and
 		     set(m["msg"]) >= {"event-seq", "pid", "start-time", "uid",

@@ -41,6 +41,27 @@
  *   The requester applies its own timeout; the kernel keeps no request
  *   blocked. PROCTERM_A_TIMEOUT_MS is reserved and rejected.
  *
+ *   Graceful, then forced (not with PROCTERM_F_DEFERRED):
+ *     PROCTERM_A_GRACE_MS     u32  1..PROCTERM_GRACE_MAX_MS: send the first
+ *                                  signal now; SIGKILL (with the exit
+ *                                  status, if any) whatever is still alive
+ *                                  after this many milliseconds. With
+ *                                  PROCTERM_F_TREE: every member, and every
+ *                                  process a member creates meanwhile.
+ *     PROCTERM_A_SIGNAL       u32  the first signal, 1.._NSIG as kill(2)
+ *                                  takes it (x86: 1..64, SIGRTMAX included)
+ *                                  except SIGKILL and SIGSTOP; default
+ *                                  SIGTERM. Only with PROCTERM_A_GRACE_MS.
+ *   The first signal is judged as kill(2) judges it, now; the deadline
+ *   SIGKILL again at the deadline, with the requester's credentials of the
+ *   request. The reply carries PROCTERM_A_REQUEST_ID (listed by
+ *   PROCTERM_CMD_PENDING, cancelled by PROCTERM_CMD_CANCEL) and
+ *   PROCTERM_A_COUNT (processes sent the first signal). With
+ *   PROCTERM_F_WAIT the wait message also carries PROCTERM_A_STAGE: TERM
+ *   (ended during the grace period) or KILL (killed at the deadline), both
+ *   with PROCTERM_A_WAIT_STATUS; or, without a wait status, REFUSED (the
+ *   deadline SIGKILL was refused; the process lives) or CANCELLED.
+ *
  * PROCTERM_CMD_LIST (dumpit; doit with PROCTERM_A_PID for one process)
  *   One message per process visible in the caller's PID namespace:
  *     PROCTERM_A_PID, PROCTERM_A_PPID, PROCTERM_A_START_TIME,
@@ -53,9 +74,13 @@
  *     PROCTERM_A_REQUEST_ID, PROCTERM_A_PID, PROCTERM_A_START_TIME,
  *     PROCTERM_A_EXIT_STATUS (absent: SIGKILL), PROCTERM_A_FLAGS,
  *     PROCTERM_A_ARMED_NS (CLOCK_BOOTTIME, ns), PROCTERM_A_REQUESTER_UID
+ *   and one per armed grace kill, with PROCTERM_A_GRACE_MS and
+ *   PROCTERM_A_SIGNAL added (PROCTERM_A_FLAGS: PROCTERM_F_TREE or 0)
  *
  * PROCTERM_CMD_CANCEL (doit)
- *     PROCTERM_A_REQUEST_ID   the request to disarm
+ *     PROCTERM_A_REQUEST_ID   the request to disarm (deferred or grace);
+ *                             a grace kill whose deadline has come is no
+ *                             longer pending: ENOENT
  *
  * PROCTERM_CMD_EVENT (multicast group "events", never a request)
  *   Joining the group needs CAP_NET_ADMIN in the initial user namespace;
@@ -79,9 +104,11 @@
  *                             deferred kill, who armed it)
  *     PROCTERM_A_EVENT_MODE   enum procterm_event_mode
  *     PROCTERM_A_FLAGS        the request's PROCTERM_F_* flags
- *     PROCTERM_A_REQUEST_ID   deferred and tree kills: the request (all
+ *     PROCTERM_A_REQUEST_ID   deferred, tree and grace kills: the request (all
  *                             members of one tree carry the same id)
- *     PROCTERM_A_EVENT_STAGE  enum procterm_event_stage
+ *     PROCTERM_A_STAGE        enum procterm_stage: TERM (a grace kill's
+ *                             process that ended during the grace period)
+ *                             or KILL (procterm's SIGKILL)
  *     PROCTERM_A_WAIT_STATUS  the final status, waitpid() encoding
  *     PROCTERM_A_ELAPSED_NS   u64  from the request (for a deferred kill:
  *                             from arming) to the death, nanoseconds
@@ -94,7 +121,10 @@
  *              requests without CAP_SYS_ADMIN and CAP_SYSLOG); for a tree
  *              kill after its check pass: a security module refused some
  *              members' SIGKILL, those live, the others were killed, and
- *              the message says how many
+ *              the message says how many; for a grace tree kill: a
+ *              security module refused some members' first signal, the
+ *              others got it, nothing was armed, and the message says how
+ *              many
  *   ENOTTY     not a process: a thread that is not a thread-group leader,
  *              or a kernel thread
  *   EALREADY   the process is already terminating or has exited, or a
@@ -102,12 +132,15 @@
  *              a single or tree one; a tree request: a tree one)
  *   ENOENT     PROCTERM_CMD_CANCEL: no such request
  *   EDQUOT     a per-requester limit was reached: armed deferred requests,
- *              queued deferred works or waiters (module parameters
- *              max_deferred, max_works, max_waiters; the message names it)
+ *              queued deferred works, waiters or armed grace kills (module
+ *              parameters max_deferred, max_works, max_waiters, max_grace;
+ *              the message names it)
  *   EAGAIN     the target kept creating threads or processes faster than
  *              arming could count them; nothing was done
  *   ENODEV     the module is being unloaded
- *   EINVAL     malformed request
+ *   EINVAL     malformed request (also: PROCTERM_A_SIGNAL without
+ *              PROCTERM_A_GRACE_MS, SIGKILL or SIGSTOP as the first signal,
+ *              PROCTERM_A_GRACE_MS with PROCTERM_F_DEFERRED)
  *   ERANGE     a value outside its range (a PID of 0 or above
  *              PID_MAX_LIMIT, a request id of 0)
  *   EOPNOTSUPP the running kernel lacks what the request needs
@@ -152,13 +185,7 @@ enum procterm_event_mode {
 	PROCTERM_EVENT_MODE_IMMEDIATE	= 1,	/* a kill, at once */
 	PROCTERM_EVENT_MODE_DEFERRED	= 2,	/* a deferred kill that fired */
 	PROCTERM_EVENT_MODE_TREE	= 3,	/* a member of a tree kill */
-	PROCTERM_EVENT_MODE_GRACE	= 4,	/* reserved: a graceful kill */
-};
-
-/* The signal that ended the process (PROCTERM_A_EVENT_STAGE). */
-enum procterm_event_stage {
-	PROCTERM_EVENT_STAGE_TERM	= 1,	/* reserved: SIGTERM of a grace */
-	PROCTERM_EVENT_STAGE_KILL	= 2,	/* SIGKILL */
+	PROCTERM_EVENT_MODE_GRACE	= 4,	/* a grace kill (tree or not) */
 };
 
 enum procterm_attr {
@@ -182,14 +209,33 @@ enum procterm_attr {
 	PROCTERM_A_PAD,
 	PROCTERM_A_EVENT_SEQ,		/* u64 */
 	PROCTERM_A_EVENT_MODE,		/* u32, enum procterm_event_mode */
-	PROCTERM_A_EVENT_STAGE,		/* u32, enum procterm_event_stage */
+	PROCTERM_A_STAGE,		/* u32, enum procterm_stage */
 	PROCTERM_A_REQUESTER_PID,	/* u32 */
 	PROCTERM_A_REQUESTER_COMM,	/* string */
 	PROCTERM_A_ELAPSED_NS,		/* u64 */
+	PROCTERM_A_GRACE_MS,		/* u32, 1..PROCTERM_GRACE_MAX_MS */
+	PROCTERM_A_SIGNAL,		/* u32, the first signal of a grace kill */
 
 	__PROCTERM_A_MAX,
 };
 
 #define PROCTERM_A_MAX (__PROCTERM_A_MAX - 1)
+
+/* Longest grace period of a PROCTERM_A_GRACE_MS kill: 24 hours. */
+#define PROCTERM_GRACE_MAX_MS	86400000U
+
+/*
+ * Which stage ended a process (PROCTERM_A_STAGE), in an event and in a grace
+ * kill's wait message. An event carries TERM or KILL only.
+ */
+enum procterm_stage {
+	PROCTERM_STAGE_NONE,
+	PROCTERM_STAGE_TERM,		/* ended during the grace period */
+	PROCTERM_STAGE_KILL,		/* by procterm's SIGKILL */
+	PROCTERM_STAGE_REFUSED,		/* the deadline SIGKILL was refused */
+	PROCTERM_STAGE_CANCELLED,	/* cancelled during the grace period */
+
+	__PROCTERM_STAGE_MAX,
+};
 
 #endif /* _UAPI_LINUX_PROCTERM_H */

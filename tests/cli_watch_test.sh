@@ -8,6 +8,8 @@
 #    immediate kill with --status 3 --wait (exit_status 3), a tree kill
 #    (one event per member, all with the same request_id, mode "tree"),
 #    consecutive sequence numbers, no "lost" object;
+#  - grace kills: stage TERM for a sleep that dies of the SIGTERM, KILL for
+#    one that ignores it and is killed at the deadline;
 #  - the default format: one line per event, as documented in procterm(8);
 #  - SIGINT ends it with exit status 0.
 #
@@ -134,6 +136,33 @@ assert len({e["request_id"] for e in tree}) == 1 and tree[0]["request_id"], tree
 	checkx "watch --json: SIGINT ends it with exit 0" '[ "$watch_rc" = 0 ]'
 else
 	not_ok "watch --json reports a kill"
+	diag <"$tmp/watch.err"
+fi
+
+# ---- grace kills: the stage that ended each process
+f=$tmp/watch.grace
+if watch_start "$f"; then
+	# A sleep dies of the SIGTERM; with SIGTERM ignored (kept across
+	# exec), it is killed at the deadline.
+	spawn
+	termed=$last
+	wait_comm "$termed" sleep
+	spawn sh -c 'trap "" TERM; exec sleep 1000'
+	ignorer=$last
+	wait_comm "$ignorer" sleep
+	run kill --grace 10s "$termed"
+	run kill --grace 200ms "$ignorer"
+	reap "$termed"
+	reap "$ignorer"
+	wait_pids "$f" 30 "$termed" "$ignorer"
+	sed 's/^/watch: /' "$f" | diag
+	checkx "watch: a grace kill ended by SIGTERM is stage TERM" \
+		'grep -Eq "^[0-9]+: $termed@[0-9]+ \(sleep\) uid 0 killed by signal 15; grace request [0-9]+, stage TERM; by [0-9]+ \(procterm\) uid 0; dead " "$f"'
+	checkx "watch: a grace kill that ran out is stage KILL" \
+		'grep -Eq "^[0-9]+: $ignorer@[0-9]+ \(sleep\) uid 0 killed by signal 9; grace request [0-9]+, stage KILL; by [0-9]+ \(procterm\) uid 0; dead " "$f"'
+	watch_stop
+else
+	not_ok "watch reports a grace kill"
 	diag <"$tmp/watch.err"
 fi
 

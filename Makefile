@@ -39,14 +39,17 @@ DEBUG_KERNELS ?= debug debug-rt
 # KASAN/lockdep/kmemleak — the fuzzer, the races, the stress and unload
 # cycles — plus the kill and deferred basics, the module counters and the
 # in-kernel API (kapi_test.sh, the example module) and the events group
-# (events_test: records taken in the kill paths, sent from a work). The kmemleak scan and
-# the log checks come with every run.
-CI_DEBUG_TESTS ?= *fuzz* *race* *stress* *unload* kill_test deferred_test counters_test module_test kapi_test.sh events_test
+# (events_test: records taken in the kill paths, sent from a work) and grace
+# kills (grace_test: the fork probe, the deadline work, their events; the
+# unload with grace kills armed is grace_unload_test.sh, among *unload*).
+# The kmemleak scan and the log checks come with every run.
+CI_DEBUG_TESTS ?= *fuzz* *race* *stress* *unload* kill_test deferred_test counters_test module_test kapi_test.sh events_test grace_test
 # On debug-rt (lockdep and sleep-in-atomic checks on PREEMPT_RT), CI runs the
 # paths where RT differs: the exit-status probe and its publication under
 # tasklist_lock, deferred works firing, the tree walk (with its event
-# records, allocated under tasklist_lock), the limits.
-CI_DEBUG_RT_TESTS ?= race_deferred_test race_status_test race_tree_test limits_test kill_test deferred_test counters_test events_test
+# records, allocated under tasklist_lock), the limits, and grace kills (the
+# fork probe with preemption off, raw spinlocks only).
+CI_DEBUG_RT_TESTS ?= race_deferred_test race_status_test race_tree_test limits_test kill_test deferred_test counters_test events_test grace_test
 DEMO_KERNEL ?= 6.12
 TESTS ?=
 

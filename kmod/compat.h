@@ -25,4 +25,16 @@ static inline struct nlattr **pt_dump_attrs(struct netlink_callback *cb)
 #define pt_timer_container_of(var, t, field) from_timer(var, t, field)
 #endif
 
+/*
+ * task_work_add() from a probe with preemption off: on a KASAN kernel it
+ * records an aux stack, which can allocate, unless TWAF_NO_ALLOC (the
+ * scheduler's own use, where the kernel has it); without the flag there is
+ * no way to ask, and only KASAN kernels are concerned.
+ */
+#ifdef PT_HAVE_TWAF_NO_ALLOC
+#define PT_TWA_RESUME_ATOMIC	(TWA_RESUME | TWAF_NO_ALLOC)
+#else
+#define PT_TWA_RESUME_ATOMIC	TWA_RESUME
+#endif
+
 #endif /* _PROCTERM_COMPAT_H */

@@ -23,7 +23,10 @@
  * A record is referenced by the list (or the stash of the kill that made
  * it) and, for a grace kill (grace.c), by the member it reports, which
  * moves it from stage TERM to KILL when the deadline's SIGKILL is accepted
- * (pt_event_stage()); the last pt_event_put() frees it.
+ * (pt_event_stage()), or withdraws it unsent if the grace kill ended
+ * without killing (pt_event_withdraw()). Leaving the list gives back its
+ * charge and references (pt_event_retire()); the last pt_event_put()
+ * frees the shell.
  *
  * Sequence numbers are given at send time, so they arrive in order; a
  * record that could not be kept (no memory, max_events or the share
@@ -88,6 +91,8 @@ unsigned int pt_events_max(void)
 struct pt_event {
 	refcount_t refs;		/* pt_events (or the stash), a grace kill */
 	u32 stage;			/* enum procterm_stage, see pt_event_stage() */
+	bool listed;			/* on pt_events, under pt_events_lock */
+	bool retired;			/* charge and references given back */
 	struct list_head node;		/* pt_events, or a caller's stash */
 	struct hlist_node hnode;	/* pt_events_hash, by pid */
 	struct wait_queue_entry wq;
@@ -205,16 +210,32 @@ full:
 	return PT_EVENT_LOST;
 }
 
-static void pt_event_free(struct pt_event *ev)
+/*
+ * Give back what a record holds but its shell: its max_events place and
+ * the requester's share, the pid and the pinned task. Done when it leaves
+ * the list, so that a grace kill still holding the shell (until its own
+ * record ends) keeps no charge and pins no dead task; or at the free.
+ */
+static void pt_event_retire(struct pt_event *ev)
 {
+	if (ev->retired)
+		return;
+	ev->retired = true;
 	if (ev->pin)
 		put_task_struct(ev->pin);
+	ev->pin = NULL;
 	put_pid(ev->pid);
+	ev->pid = NULL;
 	pt_uncharge(ev->user, PT_RES_EVENTS, 1);
-	pt_user_put(ev->user);
-	kfree(ev);
 	atomic_dec(&pt_events_nr);
 	pt_stat_add(PT_STAT_EVENTS, -1);
+}
+
+static void pt_event_free(struct pt_event *ev)
+{
+	pt_event_retire(ev);
+	pt_user_put(ev->user);
+	kfree(ev);
 }
 
 /*
@@ -260,9 +281,15 @@ void pt_event_discard_all(struct list_head *stash)
  * Which stage the event reports (PROCTERM_STAGE_TERM or _KILL; KILL when
  * allocated). A grace kill holding a reference sets TERM when it sends the
  * first signal and KILL once its deadline SIGKILL was accepted, under a
- * read-held tasklist_lock: the group cannot finish dying (exit_notify()
- * write-locks it) before the store, and the record is sent only after the
- * group is dead, so the message reports the stage in force at the death.
+ * read-held tasklist_lock. The record is sent once pt_pid_group_dead() is
+ * true, and every transition that makes it true is made with
+ * tasklist_lock write-held: exit_notify() setting the last thread's
+ * exit_state, release_task() unhashing the last thread of a group whose
+ * leader was already a zombie (__unhash_process()), and de_thread()
+ * moving the TGID. So the group cannot be seen dead before the store, and
+ * pt_event_scan() reads the stage after the death (smp_rmb()): the message
+ * reports the stage in force at the death. (Checked on 6.1, 6.12 and
+ * 6.18; a kernel publishing any of these outside the lock breaks it.)
  */
 void pt_event_stage(struct pt_event *ev, u32 stage)
 {
@@ -332,15 +359,18 @@ static bool pt_event_add_locked(struct pt_event *ev)
 	lockdep_assert_held(&pt_events_lock);
 	if (pt_events_stopped) {
 		pt_events_unsent++;
+		pt_event_retire(ev);
 		pt_event_put(ev);
 		return false;
 	}
 	if (pt_event_listed(ev->pid)) {
 		pt_stat_add(PT_STAT_EVENTS_DUP, 1);
+		pt_event_retire(ev);
 		pt_event_put(ev);
 		return false;
 	}
 	init_waitqueue_func_entry(&ev->wq, pt_event_wake);
+	ev->listed = true;
 	list_add_tail(&ev->node, &pt_events);
 	hash_add(pt_events_hash, &ev->hnode, (unsigned long)ev->pid);
 	add_wait_queue(&ev->pid->wait_pidfd, &ev->wq);
@@ -473,7 +503,26 @@ static void pt_event_drop(struct pt_event *ev)
 	remove_wait_queue(&ev->pid->wait_pidfd, &ev->wq);
 	list_del(&ev->node);
 	hash_del(&ev->hnode);
+	ev->listed = false;
+	pt_event_retire(ev);
 	pt_event_put(ev);
+}
+
+/*
+ * A grace kill that ended without killing @ev's process (cancelled, or
+ * its deadline SIGKILL refused) takes back the record of its first
+ * signal, unsent, if it is still listed: a later kill of the process is
+ * then reported as its own, and no charge is held for a process that may
+ * live on. Consumes no sequence number. Process context, no lock held.
+ */
+void pt_event_withdraw(struct pt_event *ev)
+{
+	if (IS_ERR_OR_NULL(ev))
+		return;
+	mutex_lock(&pt_events_lock);
+	if (ev->listed)
+		pt_event_drop(ev);
+	mutex_unlock(&pt_events_lock);
 }
 
 static void pt_event_scan(struct work_struct *work)
@@ -485,6 +534,8 @@ static void pt_event_scan(struct work_struct *work)
 		pt_repin_leader(ev->pid, &ev->pin);
 		if (!pt_pid_group_dead(ev->pid))
 			continue;
+		/* The death before the stage (pt_event_stage()). */
+		smp_rmb();
 		if (!pt_events_stopped)
 			pt_event_send(ev);
 		else

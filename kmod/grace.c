@@ -108,6 +108,7 @@ struct pt_gnode {
 	struct pt_event *ev;		/* referenced: its event, stage TERM */
 	unsigned int refill;		/* a refill work: nodes to add */
 	bool hashed;
+	bool refused;			/* its deadline SIGKILL was refused */
 };
 
 struct pt_grace {
@@ -280,8 +281,9 @@ static void pt_pool_give(struct pt_grace *g, struct pt_gnode *n)
 }
 
 /*
- * @g's node for @pid, if @g tracks it. A node stays valid while its
- * record is armed or the caller holds pt_grace_lock, tasklist_lock or RCU.
+ * @g's node for @pid, if @g tracks it. Nodes are freed only by the
+ * record's free (after an RCU grace period): a node stays valid while the
+ * caller holds a reference on @g, or reads under RCU.
  */
 static struct pt_gnode *pt_grace_node(struct pt_grace *g, struct pid *pid)
 {
@@ -344,20 +346,44 @@ static void pt_grace_unlist_locked(struct pt_grace *g)
 }
 
 /*
+ * Let go of the first signal's event records: a KILL or TERM record stays
+ * listed until its process is dead; one whose process the record did not
+ * kill (cancelled, or its deadline SIGKILL refused) is withdrawn unsent.
+ * After pt_grace_unhash() no kill_self() can look a node up, and no node
+ * is added once the record ended: the members list is ours to walk.
+ */
+static void pt_grace_put_events(struct pt_grace *g)
+{
+	bool cancelled = g->stage == PROCTERM_STAGE_CANCELLED;
+	struct pt_gnode *n;
+
+	if (g->ev && (cancelled || g->stage == PROCTERM_STAGE_REFUSED))
+		pt_event_withdraw(g->ev);
+	pt_event_put(g->ev);
+	g->ev = NULL;
+	list_for_each_entry(n, &g->members, list) {
+		if (!n->ev)
+			continue;
+		if (cancelled || n->refused)
+			pt_event_withdraw(n->ev);
+		pt_event_put(n->ev);
+		n->ev = NULL;
+		cond_resched();
+	}
+}
+
+/*
  * The record is over, exactly once (the deadline work or a cancel won):
- * stop following forks, release a refill waiting for it, tell waiters.
+ * stop following forks, release the event records, release a refill
+ * waiting for it, tell waiters. Process context, no lock held.
  */
 static void pt_grace_end(struct pt_grace *g)
 {
 	pt_grace_unhash(g);
+	pt_grace_put_events(g);
 	if (g->refused)
 		pt_stat_add(PT_STAT_GRACE_REFUSED, g->refused);
 	complete_all(&g->done);
-	/*
-	 * An event hook goes here: pt_grace_stage(g) is final (TERM, KILL,
-	 * REFUSED or CANCELLED) and pt_grace_is_tree(g) says whether this
-	 * was a grace tree kill.
-	 */
 	pt_waiter_kick();
 }
 
@@ -418,19 +444,28 @@ static bool pt_grace_uid_may_kill(const struct cred *cred,
 }
 
 /*
- * A child whose tracking work runs after the deadline: it has run no user
- * instruction; kill it as the deadline would have, judged as the
- * requester's. The sender is the child itself, and check_kill_permission()
- * skips the uid rule and CAP_KILL for a sender in the target's thread
- * group, so they are applied here explicitly, as deferred.c does; the LSM
- * hook still judges the SIGKILL with the requester's credentials.
+ * A task procterm kills from its own context before its first user
+ * instruction: a child whose tracking work runs after the deadline (kill
+ * it as the deadline would have), or a new task denied its reserve share
+ * (its group does not run on). Judged as the requester's kill(2): the
+ * sender is the task itself, and check_kill_permission() skips the uid
+ * rule and CAP_KILL for a sender in the target's thread group, so they are
+ * applied here explicitly, as deferred.c does; the LSM hook still judges
+ * the SIGKILL with the requester's credentials.
+ *
+ * Decided under pt_grace_lock: once a cancel has returned 0 (the record
+ * CANCELLED under that lock) nothing is killed. The group's event: its
+ * member's first-signal record moves to KILL if it has one (looked up
+ * under the same lock, which pt_grace_end()'s unhash takes before letting
+ * the records go), else a record of its own.
  */
 static void pt_grace_kill_self(struct pt_grace *g, struct pt_gnode *n)
 {
 	const struct cred *old, *tcred;
+	struct pt_gnode *gn;
 	struct pt_event *ev;
 	struct pt_user *u;
-	bool may;
+	bool may, dying = false;
 	int ret;
 
 	old = override_creds(g->cred);
@@ -443,7 +478,11 @@ static void pt_grace_kill_self(struct pt_grace *g, struct pt_gnode *n)
 	      ns_capable_noaudit(tcred->user_ns, CAP_KILL);
 	rcu_read_unlock();
 	read_lock(pt_tasklist_lock);
-	ret = may ? kill_pid(task_tgid(current), SIGKILL, 0) : -EPERM;
+	spin_lock(&pt_grace_lock);
+	if (g->state != PT_G_ARMED && g->state != PT_G_FIRED)
+		ret = -ECANCELED;
+	else
+		ret = may ? kill_pid(task_tgid(current), SIGKILL, 0) : -EPERM;
 	/*
 	 * As in pt_deferred_send(): the init of a new PID namespace ignores
 	 * a SIGKILL sent from inside it (the sender being itself), where
@@ -453,15 +492,22 @@ static void pt_grace_kill_self(struct pt_grace *g, struct pt_gnode *n)
 	if (!ret && (READ_ONCE(current->signal->flags) & SIGNAL_UNKILLABLE) &&
 	    !(READ_ONCE(current->signal->flags) & SIGNAL_GROUP_EXIT))
 		ret = kill_pid(task_tgid(current), SIGKILL, 1);
-	if (!ret && n && n->st &&
-	    (READ_ONCE(current->signal->flags) & SIGNAL_GROUP_EXIT) &&
+	if (!ret)
+		dying = READ_ONCE(current->signal->flags) & SIGNAL_GROUP_EXIT;
+	if (dying && n && n->st &&
 	    pt_status_publish(n->st, current->group_leader, g->status))
 		n->st = NULL;
+	gn = dying ? pt_grace_node(g, task_tgid(current)) : NULL;
+	if (gn && gn->ev) {
+		pt_event_stage(gn->ev, PROCTERM_STAGE_KILL);
+		dying = false;		/* reported by that record */
+	}
+	spin_unlock(&pt_grace_lock);
 	read_unlock(pt_tasklist_lock);
 	revert_creds(old);
-	if (ret)
+	if (ret && ret != -ECANCELED)
 		pt_stat_add(PT_STAT_GRACE_REFUSED, 1);
-	if (ret || !(READ_ONCE(current->signal->flags) & SIGNAL_GROUP_EXIT)) {
+	if (!dying) {
 		pt_event_discard(ev);
 	} else {
 		if (!IS_ERR_OR_NULL(ev))
@@ -606,7 +652,7 @@ static void pt_grace_fork_one(struct pt_grace *g, struct task_struct *child,
 		init_task_work(&nc->cb, pt_gnode_track);
 	}
 	/* The child has not run: nothing can have refused works yet. */
-	if (WARN_ON_ONCE(task_work_add(child, &nc->cb, TWA_RESUME))) {
+	if (WARN_ON_ONCE(task_work_add(child, &nc->cb, PT_TWA_RESUME_ATOMIC))) {
 		put_pid(nc->pid);
 		nc->pid = NULL;
 		pt_pool_give(g, nc);
@@ -615,7 +661,7 @@ static void pt_grace_fork_one(struct pt_grace *g, struct task_struct *child,
 	/* Put back this one and replace the child's: the child adds its own. */
 	np->refill = 1;
 	init_task_work(&np->cb, pt_gnode_refill);
-	if (WARN_ON_ONCE(task_work_add(current, &np->cb, TWA_RESUME))) {
+	if (WARN_ON_ONCE(task_work_add(current, &np->cb, PT_TWA_RESUME_ATOMIC))) {
 		pt_pool_give(g, np);
 		pt_grace_put(g);
 	}
@@ -720,6 +766,9 @@ static int pt_grace_visit_kill(struct task_struct *p, void *arg)
 		g->refused++;
 		if (p == w->root)
 			WRITE_ONCE(g->stage, PROCTERM_STAGE_REFUSED);
+		n = pt_grace_node(g, task_tgid(p));
+		if (n)
+			n->refused = true;
 		return 0;
 	}
 	g->killed++;
@@ -770,6 +819,12 @@ static void pt_grace_kill_locked(struct pt_grace *g, struct pt_gwalk *w)
 		return;
 	}
 
+	/*
+	 * A root that was dumping core at arming was not tracked (done, for
+	 * the arming walk) but is not done now: its subtree is walked too.
+	 */
+	if (g->stage == PROCTERM_STAGE_KILL && !pt_grace_node(g, g->pid))
+		pt_tree_walk(w->root, pt_grace_visit_kill, w);
 	/* No member is added once FIRED: the list is stable. */
 	list_for_each_entry(n, &g->members, list) {
 		p = pid_task(n->pid, PIDTYPE_TGID);
@@ -802,7 +857,7 @@ static void pt_grace_deadline(struct work_struct *work)
 	spin_lock(&pt_grace_lock);
 	won = g->state == PT_G_ARMED;
 	if (won) {
-		g->state = PT_G_FIRED;
+		WRITE_ONCE(g->state, PT_G_FIRED);
 		pt_grace_unlist_locked(g);
 	}
 	spin_unlock(&pt_grace_lock);
@@ -885,7 +940,7 @@ err_module:
 static void pt_grace_abort(struct pt_grace *g)
 {
 	spin_lock(&pt_grace_lock);
-	g->state = PT_G_DEAD;
+	WRITE_ONCE(g->state, PT_G_DEAD);
 	spin_unlock(&pt_grace_lock);
 	pt_grace_unhash(g);
 	xa_release(&pt_grace_xa, g->id);
@@ -898,7 +953,7 @@ static void pt_grace_publish(struct pt_grace *g)
 	/* The armed reference: the deadline work's, or a winning cancel's. */
 	refcount_inc(&g->refs);
 	spin_lock(&pt_grace_lock);
-	g->state = PT_G_ARMED;
+	WRITE_ONCE(g->state, PT_G_ARMED);
 	/* Reserved in pt_grace_new(): storing does not allocate. */
 	xa_store(&pt_grace_xa, g->id, g, GFP_NOWAIT);
 	g->listed = true;
@@ -1011,7 +1066,7 @@ static int pt_grace_tree_locked(struct pt_grace *g, struct pt_gwalk *w,
 	if (!ret && !w->refused) {
 		/* Forks link after this lock is dropped: the probe sees them. */
 		spin_lock(&pt_grace_lock);
-		g->state = PT_G_ARMED;
+		WRITE_ONCE(g->state, PT_G_ARMED);
 		spin_unlock(&pt_grace_lock);
 	}
 	return ret;
@@ -1174,7 +1229,7 @@ int pt_grace_cancel(u64 id, bool admin, struct netlink_ext_ack *extack)
 		g = xa_load(&pt_grace_xa, id);
 		if (g && g->listed && g->state == PT_G_ARMED &&
 		    pid_nr_ns(g->pid, ns) && pt_grace_may_manage(g, uid, admin)) {
-			g->state = PT_G_CANCELLED;
+			WRITE_ONCE(g->state, PT_G_CANCELLED);
 			pt_grace_unlist_locked(g);
 			/* Ours; the armed reference is still held while ARMED. */
 			refcount_inc(&g->refs);

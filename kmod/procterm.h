@@ -159,6 +159,7 @@ void pt_event_discard_all(struct list_head *stash);
 struct pt_event *pt_event_get(struct pt_event *ev);
 void pt_event_put(struct pt_event *ev);
 void pt_event_stage(struct pt_event *ev, u32 stage);
+void pt_event_withdraw(struct pt_event *ev);
 void pt_event_requester(struct pt_event_req *r, u32 mode, u32 flags, u64 id);
 void pt_event_fill(struct pt_event *ev, const struct pt_event_req *r,
 		   struct pid *pid, struct task_struct *leader, bool may_lock);
@@ -203,11 +204,9 @@ int pt_deferred_dump_done(struct netlink_callback *cb);
  * sends the first signal and arms the deadline; *@gp (if not NULL) gets a
  * reference on the record for the waiter, dropped with pt_grace_put().
  *
- * What an event needs when a record ends is in pt_grace_end() (grace.c):
- * the record is over there, exactly once, with pt_grace_stage() final
- * (PROCTERM_STAGE_TERM: ended during the grace period, KILL: killed at the
- * deadline, REFUSED, CANCELLED) and pt_grace_is_tree() saying whether it
- * was a tree. The event hook goes there.
+ * pt_grace_stage() is final once the record ended (PROCTERM_STAGE_TERM:
+ * ended during the grace period, KILL: killed at the deadline, REFUSED,
+ * CANCELLED); each process's event carries its own stage (events.c).
  */
 int pt_grace_init(void);
 void pt_grace_exit(void);

@@ -215,6 +215,9 @@ void pt_waiter_discard(struct pt_waiter *w)
 void pt_waiter_publish(struct pt_waiter *w, struct genl_info *info,
 		       const struct pt_target *t)
 {
+	/* Read now: once listed, @w may be sent and freed by the scan. */
+	bool grace = w->grace;
+
 	init_waitqueue_func_entry(&w->wq, pt_waiter_wake);
 	w->pid = get_pid(t->pid);
 	get_task_struct(t->task);
@@ -235,7 +238,7 @@ void pt_waiter_publish(struct pt_waiter *w, struct genl_info *info,
 	 * The group may have died, or the grace kill ended, before the waiter
 	 * was on the queue.
 	 */
-	if (w->grace || pt_pid_group_dead(t->pid))
+	if (grace || pt_pid_group_dead(t->pid))
 		queue_work(system_wq, &pt_waiter_work);
 }
 

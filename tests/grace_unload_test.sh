@@ -27,6 +27,10 @@ ko=${PROCTERM_KO:-}
 cycles=${GRACE_UNLOAD_CYCLES:-6}
 counters=/sys/kernel/debug/procterm/counters
 KSFT_SKIP=4
+# The grace period must outlast a CLI start and an rmmod, which take
+# seconds on a debug kernel under emulation (PROCTERM_TIMEOUT_SCALE=4).
+scale=${PROCTERM_TIMEOUT_SCALE:-1}
+grace_s=$((3 * scale))
 
 n=0 failed=0
 started=()
@@ -83,7 +87,8 @@ for ((c = 1; c <= cycles; c++)); do
 	tree=
 	[ $((c % 2)) = 0 ] && tree=--tree
 	start_target
-	out=$("$PROCTERM" kill --grace 3s $tree --json "$pid" 2>&1)
+	armed_at=$SECONDS
+	out=$("$PROCTERM" kill --grace "${grace_s}s" $tree --json "$pid" 2>&1)
 	id=$(printf '%s\n' "$out" | sed -n 's/.*"request_id": \([0-9]*\).*/\1/p')
 	if [ -z "$id" ]; then
 		not_ok "cycle $c: grace kill $tree armed"; echo "$out" | diag
@@ -98,7 +103,10 @@ for ((c = 1; c <= cycles; c++)); do
 	fi
 	if [ $((c % 3)) = 0 ]; then
 		# Let the deadline fire, then unload.
-		for ((i = 0; i < 100; i++)); do alive "$pid" || break; sleep 0.1; done
+		for ((i = 0; i < (grace_s + 10 * scale) * 10; i++)); do
+			alive "$pid" || break
+			sleep 0.1
+		done
 		check "cycle $c: killed at the deadline" bash -c "! [ -d /proc/$pid ] || grep -q '^State:.*Z' /proc/$pid/status"
 		wait "$pid" 2>/dev/null
 	else
@@ -116,7 +124,9 @@ for ((c = 1; c <= cycles; c++)); do
 	fi
 	if [ $((c % 3)) != 0 ]; then
 		# The deadline passes with the module gone: nothing fires.
-		sleep 3.5
+		while [ "$SECONDS" -le $((armed_at + grace_s + 1)) ]; do
+			sleep 0.2
+		done
 		check "cycle $c: cancelled target alive after its deadline" alive "$pid"
 	else
 		ok "cycle $c: (deadline cycle)"

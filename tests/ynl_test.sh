@@ -92,8 +92,10 @@ echo "1..$PLAN"
 echo "# ynl: $cli"
 
 # ynl ARGS...: the YNL CLI on our spec, JSON output, bounded in time.
+# A Python start under emulation, with other guests on the host, can take
+# tens of seconds: the bound is for a hang, not for speed.
 ynl() {
-	timeout 30 "$python" "$cli" --spec "$spec" "${schema_args[@]}" \
+	timeout 180 "$python" "$cli" --spec "$spec" "${schema_args[@]}" \
 		--output-json "$@" 2>&1
 }
 
@@ -281,7 +283,7 @@ if [ ! -r "$counters" ] || [ -z "$(sent)" ]; then
 else
 	# The CLI kills (fast, unlike a Python start under emulation) while
 	# ynl listens for 15 s; it reads what came once the sleep is over.
-	timeout 90 "$python" "$cli" --spec "$spec" "${schema_args[@]}" \
+	timeout 300 "$python" "$cli" --spec "$spec" "${schema_args[@]}" \
 		--output-json --subscribe events --sleep 15 \
 		>"${TMPDIR:-/tmp}/ynl-events.$$" 2>&1 &
 	listener=$!
@@ -289,7 +291,9 @@ else
 	victims=
 	# Kill (with procterm) a process at a time until one's event is sent:
 	# the listener has joined.
-	for _ in $(seq 30); do
+	for _ in $(seq 60); do
+		# A listener that gave up (or never started) hears nothing more.
+		kill -0 "$listener" 2>/dev/null || break
 		sleep 1000 &
 		v=$!
 		victims="$victims $v"

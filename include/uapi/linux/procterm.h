@@ -132,8 +132,9 @@
  *              a single or tree one; a tree request: a tree one)
  *   ENOENT     PROCTERM_CMD_CANCEL: no such request
  *   EDQUOT     a per-requester limit was reached: armed deferred requests,
- *              queued deferred works, waiters or armed grace kills (module
- *              parameters max_deferred, max_works, max_waiters, max_grace;
+ *              queued deferred works, waiters, armed grace kills or their
+ *              tracking nodes (module parameters max_deferred, max_works,
+ *              max_waiters, max_grace, max_grace_nodes;
  *              the message names it)
  *   EAGAIN     the target kept creating threads or processes faster than
  *              arming could count them; nothing was done
@@ -237,5 +238,10 @@ enum procterm_stage {
 
 	__PROCTERM_STAGE_MAX,
 };
+
+/* The events group's first names for the stage, kept for its listeners. */
+#define PROCTERM_A_EVENT_STAGE		PROCTERM_A_STAGE
+#define PROCTERM_EVENT_STAGE_TERM	PROCTERM_STAGE_TERM
+#define PROCTERM_EVENT_STAGE_KILL	PROCTERM_STAGE_KILL
 
 #endif /* _UAPI_LINUX_PROCTERM_H */

@@ -71,6 +71,16 @@ static bool sh_has(struct shared *sh, pid_t p)
 	return false;
 }
 
+/*
+ * Grace periods and the windows inside them, stretched on a slow kernel
+ * (PROCTERM_TIMEOUT_SCALE, 4 on the debug kernels): the tests that must
+ * do something before the deadline need the time to do it.
+ */
+static int tscale(void)
+{
+	return (int)pt_env_long("PROCTERM_TIMEOUT_SCALE", 1, 1, 100);
+}
+
 static void wait_flag(volatile int *flag, int v)
 {
 	while (*flag < v)
@@ -533,17 +543,20 @@ TEST_F(grace, unprivileged_refused)
  */
 TEST_F(grace, deadline_refused_ends_record)
 {
-	struct gargs a = { .grace_ms = 1500, .flags = PROCTERM_F_WAIT };
+	struct gargs a = { .grace_ms = 1500 * tscale(), .flags = PROCTERM_F_WAIT };
 	struct unpriv_res res;
 	long refused0 = counter("grace_refused");
+	long grace0 = counter("grace");
 	int64_t t0;
+	int i;
 
 	ASSERT_GE(refused0, 0);
 	self->target = spawn_target(self->sh, 0, true);
 	ASSERT_GT(self->target, 0);
-	/* Become root again once the request went through (1500 ms grace). */
+	/* Become root again once the request is armed (its record counted). */
 	if (fork_child() == 0) {
-		sleep_ms(500);
+		for (i = 0; counter("grace") <= grace0 && i < 20000; i++)
+			sleep_ms(1);
 		self->sh->go = 1;
 		_exit(0);
 	}
@@ -553,7 +566,7 @@ TEST_F(grace, deadline_refused_ends_record)
 	ASSERT_EQ(0, res.ret) TH_LOG("got %s (%s)", pt_errname(res.ret), res.msg);
 	ASSERT_TRUE(res.has_stage);
 	EXPECT_EQ(PROCTERM_STAGE_REFUSED, (int)res.stage_val);
-	EXPECT_GE(mono_ms() - t0, 1400);
+	EXPECT_GE(mono_ms() - t0, 1400 * tscale());
 	EXPECT_TRUE(pt_pid_alive(self->target));
 	EXPECT_EQ(refused0 + 1, counter("grace_refused"));
 	EXPECT_EQ(0, counter_drains("grace", 5000));
@@ -654,7 +667,7 @@ static int tree_body(int ready_fd, void *p)
 
 TEST_F(grace, tree_forked_during_grace_killed)
 {
-	struct gargs a = { .grace_ms = 2500, .flags = PROCTERM_F_TREE };
+	struct gargs a = { .grace_ms = 2500 * tscale(), .flags = PROCTERM_F_TREE };
 	struct pt_reply r;
 	int st, ret, i, alive = -1;
 	int64_t t0;
@@ -669,11 +682,13 @@ TEST_F(grace, tree_forked_during_grace_killed)
 	EXPECT_EQ(2, (int)r.a.u[PROCTERM_A_COUNT]);
 	self->sh->go = 1;
 	/* Five processes: R, A, then C, B, D; A exits once C is there. */
-	while ((self->sh->npids < 5 || self->sh->step < 2) && mono_ms() - t0 < 2000)
+	while ((self->sh->npids < 5 || self->sh->step < 2) &&
+	       mono_ms() - t0 < 2000 * tscale())
 		usleep(2000);
 	ASSERT_EQ(5, self->sh->npids) TH_LOG("the tree did not grow in time");
 	ASSERT_EQ(2, self->sh->step);
-	ASSERT_LT(mono_ms() - t0, 2300) TH_LOG("too slow to test before the deadline");
+	ASSERT_LT(mono_ms() - t0, 2300 * tscale())
+		TH_LOG("too slow to test before the deadline");
 	ASSERT_TRUE(pt_pid_alive(self->target));
 
 	ASSERT_DIES(self->target, st);
@@ -826,7 +841,8 @@ static int vfork_chain_body(int ready_fd, void *p)
 
 TEST_F(grace, tree_vfork_chain_no_overflow)
 {
-	struct gargs a = { .grace_ms = 2000, .flags = PROCTERM_F_TREE };
+	struct gargs a = { .grace_ms = 2000 * tscale(), .flags = PROCTERM_F_TREE };
+	int win = 1500 * tscale();
 	int overflow0 = counter("grace_overflow");
 	struct pt_reply r;
 	int st, ret, i, alive = -1;
@@ -839,13 +855,13 @@ TEST_F(grace, tree_vfork_chain_no_overflow)
 	ASSERT_PT_FEATURE("grace tree kill", ret, r.msg);
 	ASSERT_PT_OK(ret, r);
 	self->sh->go = 1;
-	while (self->sh->step < 1 && mono_ms() - t0 < 1500)
+	while (self->sh->step < 1 && mono_ms() - t0 < win)
 		usleep(2000);
 	ASSERT_EQ(1, self->sh->step) TH_LOG("the chain did not grow in time");
 	ASSERT_EQ(VFORK_DEPTH + 1, self->sh->npids);
 	EXPECT_EQ(overflow0, counter("grace_overflow"));
 	EXPECT_EQ(0, counter("grace_denied"));
-	sleep_ms(1500 - (int)(mono_ms() - t0) > 0 ? 1500 - (int)(mono_ms() - t0) : 0);
+	sleep_ms(win - (int)(mono_ms() - t0) > 0 ? win - (int)(mono_ms() - t0) : 0);
 	/* Not brought forward: the chain is all there before the deadline. */
 	for (i = 0; i < self->sh->npids && i < MAXP; i++)
 		EXPECT_TRUE(pt_pid_alive(self->sh->pids[i])) TH_LOG("#%d died early", i);

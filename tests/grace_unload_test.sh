@@ -105,7 +105,13 @@ for ((c = 1; c <= cycles; c++)); do
 		continue
 	fi
 	if rmout=$(rmmod procterm 2>&1); then
-		not_ok "cycle $c: rmmod refused while armed"
+		if [ $((SECONDS - armed_at)) -ge "$grace_s" ]; then
+			# Too slow here to reach rmmod within the grace period:
+			# the record may have ended; nothing to judge.
+			echo "ok $((n += 1)) cycle $c: rmmod refused while armed # SKIP the grace period (${grace_s}s) was over before rmmod ran"
+		else
+			not_ok "cycle $c: rmmod refused while armed"
+		fi
 		ensure_loaded
 	else
 		ok "cycle $c: rmmod refused while armed ($rmout)"

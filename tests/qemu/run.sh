@@ -255,8 +255,9 @@ prepare_kernel() {
 		# The benchmark's knobs (docs/benchmarks.md) and the tests' own
 		# (loop scales and budgets: RACE_SCALE, RACE_BUDGET_S,
 		# UNLOAD_CYCLES, UNLOAD_BUDGET_S, DEFERRED_UNLOAD_*, PROCTERM_FUZZ_MSGS,
-		# PROCTERM_FUZZ_SEED) reach the guest.
-		for v in $(compgen -e | grep -E '^(BENCH_|RACE_|UNLOAD_|DEFERRED_UNLOAD_|PROCTERM_FUZZ_)' || true); do
+		# PROCTERM_FUZZ_SEED, the PT_* trial counts of single tests) reach the
+		# guest.
+		for v in $(compgen -e | grep -E '^(BENCH_|RACE_|UNLOAD_|DEFERRED_UNLOAD_|PROCTERM_FUZZ_|PT_)' || true); do
 			echo "export $v=$(shq "${!v}")"
 		done
 		if [ "$mode" = shell ] && [ -t 0 ]; then

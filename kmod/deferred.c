@@ -180,15 +180,15 @@ static bool pt_uid_may_kill(const struct cred *cred, const struct cred *tcred)
 }
 
 /*
- * Send the SIGKILL of a firing work to the current group, judged as the
- * requester's: with the requester's credentials in place of the target's
- * (override_creds()), kill(2)'s rule is applied (the uid rule, or
- * CAP_KILL in the target's user namespace, through the LSM's capable hook),
- * then kill_pid() from here runs security_task_kill() for SIGKILL with
- * those credentials. (kill_pid() itself skips the uid rule, the sender
- * being in the target's group.) Called with tasklist_lock read-held.
+ * Send SIGKILL to the current group, judged as @k->cred's: with those
+ * credentials in place of the target's (override_creds()), kill(2)'s rule
+ * is applied (the uid rule, or CAP_KILL in the target's user namespace,
+ * through the LSM's capable hook), then kill_pid() from here runs
+ * security_task_kill() for SIGKILL with those credentials. (kill_pid()
+ * itself skips the uid rule, the sender being in the target's group.)
+ * Called with tasklist_lock read-held.
  */
-static int pt_deferred_send(struct pt_deferred *d)
+static int pt_self_send(const struct cred *cred)
 {
 	struct pid *pid = task_tgid(current);
 	struct signal_struct *sig = current->signal;
@@ -196,10 +196,10 @@ static int pt_deferred_send(struct pt_deferred *d)
 	bool may;
 	int ret;
 
-	old = override_creds(d->cred);
+	old = override_creds(cred);
 	rcu_read_lock();
 	tcred = __task_cred(current->group_leader);
-	may = pt_uid_may_kill(d->cred, tcred) ||
+	may = pt_uid_may_kill(cred, tcred) ||
 	      ns_capable_noaudit(tcred->user_ns, CAP_KILL);
 	rcu_read_unlock();
 	ret = may ? kill_pid(pid, SIGKILL, 0) : -EPERM;
@@ -209,8 +209,9 @@ static int pt_deferred_send(struct pt_deferred *d)
 	/*
 	 * The init of a PID namespace ignores a SIGKILL sent from inside
 	 * it. The requester is in an ancestor namespace (pt_check_killable()
-	 * refuses its own PID 1), where kill(2) would have forced it, and
-	 * the LSM has just allowed the SIGKILL: force it too.
+	 * refuses its own PID 1; an exec rule never fires in the global
+	 * init), where kill(2) would have forced it, and the LSM has just
+	 * allowed the SIGKILL: force it too.
 	 */
 	if ((READ_ONCE(sig->flags) & SIGNAL_UNKILLABLE) &&
 	    !(READ_ONCE(sig->flags) & SIGNAL_GROUP_EXIT))
@@ -218,20 +219,29 @@ static int pt_deferred_send(struct pt_deferred *d)
 	return ret;
 }
 
-static void pt_deferred_kill(struct pt_deferred *d)
+/*
+ * Kill the current process from a task work of its own, the way a
+ * deferred request fires and an exec rule kills (rules.c): SIGKILL to the
+ * group, judged with @k->cred; the exit status published (exitstatus.c)
+ * once that SIGKILL is sure to end the group; an event queued for when it
+ * is dead, charged to @k->user. Process context, no lock held; the caller
+ * has checked that neither PF_EXITING nor a fatal signal is set.
+ *
+ * Returns 0 when our SIGKILL was sent, -EALREADY when someone else's kill
+ * got there first (nothing done), or the refusal (-EPERM, or what
+ * kill_pid() returned; nothing done).
+ */
+int pt_self_kill(const struct pt_self_kill *k)
 {
 	struct pt_status *st = NULL;
 	struct pt_event *ev;
 	int ret;
 
 	/* Without memory for the status, still kill: that was asked first. */
-	if (d->has_status)
+	if (k->has_status)
 		st = pt_status_alloc(GFP_KERNEL_ACCOUNT);
-	/*
-	 * The event's record, before the kill (events.c), charged to the
-	 * requester who armed the request.
-	 */
-	ev = pt_event_alloc(pt_events_wanted() ? d->user : NULL, d->admin,
+	/* The event's record, before the kill (events.c). */
+	ev = pt_event_alloc(pt_events_wanted() ? k->user : NULL, k->admin,
 			    GFP_KERNEL_ACCOUNT);
 
 	read_lock(pt_tasklist_lock);
@@ -244,26 +254,41 @@ static void pt_deferred_kill(struct pt_deferred *d)
 		read_unlock(pt_tasklist_lock);
 		pt_status_discard(st);
 		pt_event_discard(ev);
-		return;
+		return -EALREADY;
 	}
-	ret = pt_deferred_send(d);
+	ret = pt_self_send(k->cred);
 	/* A status only for a group that our SIGKILL really ends. */
 	if (!ret && st &&
 	    (READ_ONCE(current->signal->flags) & SIGNAL_GROUP_EXIT) &&
-	    pt_status_publish(st, current->group_leader, d->status))
+	    pt_status_publish(st, current->group_leader, k->status))
 		st = NULL;
 	if (!ret && !IS_ERR_OR_NULL(ev))
-		pt_event_fill(ev, &d->ev_req, task_tgid(current),
+		pt_event_fill(ev, k->ev_req, task_tgid(current),
 			      current->group_leader, false);
 	read_unlock(pt_tasklist_lock);
 
 	pt_status_discard(st);
-	if (ret) {
+	if (ret)
 		pt_event_discard(ev);
-		pt_stat_add(PT_STAT_REFUSED, 1);
-	} else {
+	else
 		pt_event_queue(ev);
-	}
+	return ret;
+}
+
+static void pt_deferred_kill(struct pt_deferred *d)
+{
+	struct pt_self_kill k = {
+		.cred = d->cred,
+		.has_status = d->has_status,
+		.status = d->status,
+		.user = d->user,
+		.admin = d->admin,
+		.ev_req = &d->ev_req,
+	};
+	int ret = pt_self_kill(&k);
+
+	if (ret && ret != -EALREADY)
+		pt_stat_add(PT_STAT_REFUSED, 1);
 }
 
 static void pt_deferred_fire(struct callback_head *cb)

@@ -307,6 +307,7 @@ void pt_event_requester(struct pt_event_req *r, u32 mode, u32 flags, u64 id)
 	r->mode = mode;
 	r->flags = flags;
 	r->id = id;
+	r->rule_id = 0;
 	r->request_ns = ktime_get_boottime_ns();
 }
 
@@ -449,11 +450,17 @@ static int pt_event_fill_msg(struct sk_buff *skb, const struct pt_event *ev,
 	    nla_put_u32(skb, PROCTERM_A_EVENT_MODE, r->mode) ||
 	    nla_put_u32(skb, PROCTERM_A_FLAGS, r->flags) ||
 	    (r->id && pt_put_u64(skb, PROCTERM_A_REQUEST_ID, r->id)) ||
-	    nla_put_u32(skb, PROCTERM_A_STAGE, READ_ONCE(ev->stage)) ||
-	    nla_put_u32(skb, PROCTERM_A_WAIT_STATUS,
-			pt_wait_status(ev->pid, ev->pin)) ||
-	    pt_put_u64(skb, PROCTERM_A_ELAPSED_NS,
-		       dead_ns > r->request_ns ? dead_ns - r->request_ns : 0)) {
+	    (r->rule_id && nla_put_u32(skb, PROCTERM_A_RULE_ID, r->rule_id)) ||
+	    nla_put_u32(skb, PROCTERM_A_STAGE, READ_ONCE(ev->stage))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	/* Stage NONE: an audit rule's firing; the process lives on. */
+	if (READ_ONCE(ev->stage) != PROCTERM_STAGE_NONE &&
+	    (nla_put_u32(skb, PROCTERM_A_WAIT_STATUS,
+			 pt_wait_status(ev->pid, ev->pin)) ||
+	     pt_put_u64(skb, PROCTERM_A_ELAPSED_NS,
+			dead_ns > r->request_ns ? dead_ns - r->request_ns : 0))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -465,7 +472,7 @@ static int pt_event_fill_msg(struct sk_buff *skb, const struct pt_event *ev,
 static size_t pt_event_msg_size(void)
 {
 	return 4 * nla_total_size_64bit(sizeof(u64)) +
-	       8 * nla_total_size(sizeof(u32)) +
+	       9 * nla_total_size(sizeof(u32)) +
 	       2 * nla_total_size(TASK_COMM_LEN);
 }
 
@@ -544,6 +551,37 @@ static void pt_event_scan(struct work_struct *work)
 		cond_resched();
 	}
 	mutex_unlock(&pt_events_lock);
+}
+
+/*
+ * An event for a process that lives on (an audit rule's firing, rules.c):
+ * sent at once, with stage NONE and neither wait status nor elapsed time.
+ * @r says who asked (the rule's adder) and carries the rule id; the record
+ * is charged to @u as any other. Process context, no lock held: current is
+ * the process reported.
+ */
+void pt_event_report_now(struct pt_user *u, bool admin,
+			 const struct pt_event_req *r)
+{
+	struct pt_event *ev;
+
+	ev = pt_event_alloc(pt_events_wanted() ? u : NULL, admin,
+			    GFP_KERNEL_ACCOUNT);
+	if (!ev)
+		return;
+	if (IS_ERR(ev)) {
+		pt_event_lost(1);
+		return;
+	}
+	pt_event_fill(ev, r, task_tgid(current), current->group_leader, true);
+	ev->stage = PROCTERM_STAGE_NONE;
+	mutex_lock(&pt_events_lock);
+	if (!pt_events_stopped)
+		pt_event_send(ev);
+	else
+		pt_events_unsent++;
+	mutex_unlock(&pt_events_lock);
+	pt_event_put(ev);
 }
 
 /* Before the family goes: no message is sent from now on. */

@@ -484,7 +484,7 @@ static void pt_grace_kill_self(struct pt_grace *g, struct pt_gnode *n)
 	else
 		ret = may ? kill_pid(task_tgid(current), SIGKILL, 0) : -EPERM;
 	/*
-	 * As in pt_deferred_send(): the init of a new PID namespace ignores
+	 * As in pt_self_send() (deferred.c): the init of a new PID namespace ignores
 	 * a SIGKILL sent from inside it (the sender being itself), where
 	 * the requester's kill(2), from an ancestor namespace, would force
 	 * it; the LSM has just allowed it: force it.

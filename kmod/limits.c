@@ -93,6 +93,10 @@ static const char * const pt_stat_names[PT_STAT_NR] = {
 	[PT_STAT_GRACE_REFUSED]	= "grace_refused",
 	[PT_STAT_GRACE_OVERFLOW] = "grace_overflow",
 	[PT_STAT_GRACE_DENIED]	= "grace_denied",
+	[PT_STAT_RULES]		= "rules",
+	[PT_STAT_RULE_FIRED]	= "rule_fired",
+	[PT_STAT_RULE_MISSED]	= "rule_missed",
+	[PT_STAT_RULE_REFUSED]	= "rule_refused",
 };
 
 static const char * const pt_res_names[PT_RES_NR] __maybe_unused = {

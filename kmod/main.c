@@ -35,6 +35,12 @@ static int __init procterm_init(void)
 		/* Not fatal: requests needing it get -EOPNOTSUPP. */
 	}
 
+	/* Not fatal either: rule requests get -EOPNOTSUPP. */
+	ret = pt_rules_init();
+	if (ret)
+		pr_warn("sched_process_exec not probed (%d): exec rules unavailable\n",
+			ret);
+
 	ret = pt_grace_init();
 	if (ret) {
 		pr_warn("cannot set up grace kills (%d)\n", ret);
@@ -61,6 +67,7 @@ err_genl:
 err_waiter:
 	pt_grace_exit();
 err_grace:
+	pt_rules_exit();
 	pt_exitstatus_exit();
 	pt_limits_exit();
 	return ret;
@@ -75,6 +82,7 @@ static void __exit procterm_exit(void)
 	pt_waiter_exit();
 	pt_events_exit();
 	pt_grace_exit();
+	pt_rules_exit();
 	pt_exitstatus_exit();
 	/*
 	 * Queued task_work callbacks hold a module reference each, so none is

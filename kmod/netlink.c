@@ -26,6 +26,7 @@
 #include <linux/kernel.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched/task.h>
+#include <linux/user_namespace.h>
 #include <net/genetlink.h>
 
 #include <linux/procterm.h>
@@ -66,6 +67,28 @@ static const struct nla_policy pt_pending_policy[PROCTERM_A_MAX + 1] = {};
 static const struct nla_policy pt_cancel_policy[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_REQUEST_ID]	 = NLA_POLICY_MIN(NLA_U64, 1),
 };
+
+/* Exec rules (rules.c). Strings: NUL-terminated, at most .len bytes before. */
+static const struct nla_policy pt_rule_add_policy[PROCTERM_A_MAX + 1] = {
+	[PROCTERM_A_RULE_COMM]	 = { .type = NLA_NUL_STRING, .len = TASK_COMM_LEN - 1 },
+	[PROCTERM_A_RULE_PATH]	 = { .type = NLA_NUL_STRING,
+				     .len = PROCTERM_RULE_PATH_LEN - 1 },
+	[PROCTERM_A_RULE_UID]	 = { .type = NLA_U32 },
+	[PROCTERM_A_RULE_PARENT_COMM] = { .type = NLA_NUL_STRING,
+					  .len = TASK_COMM_LEN - 1 },
+	[PROCTERM_A_RULE_CGROUP] = { .type = NLA_NUL_STRING,
+				     .len = PROCTERM_RULE_PATH_LEN - 1 },
+	[PROCTERM_A_EXIT_STATUS] = { .type = NLA_U32 },
+	[PROCTERM_A_RULE_COUNT]	 = NLA_POLICY_MIN(NLA_U32, 1),
+	[PROCTERM_A_RULE_FLAGS]	 = NLA_POLICY_MASK(NLA_U32, __PROCTERM_RULE_F_ALL),
+};
+
+static const struct nla_policy pt_rule_del_policy[PROCTERM_A_MAX + 1] = {
+	[PROCTERM_A_RULE_ID]	 = NLA_POLICY_MIN(NLA_U32, 1),
+};
+
+/* PROCTERM_CMD_RULE_LIST and _FLUSH take no attribute at all. */
+static const struct nla_policy pt_rule_none_policy[PROCTERM_A_MAX + 1] = {};
 
 static struct genl_family pt_genl_family;
 
@@ -303,6 +326,158 @@ static int pt_nl_cancel(struct sk_buff *skb, struct genl_info *info)
 	return ret;
 }
 
+/* Every rule command: CAP_SYS_ADMIN in init_user_ns, socket and sender. */
+static int pt_rule_permitted(struct sk_buff *skb, struct genl_info *info)
+{
+	if (netlink_ns_capable(skb, &init_user_ns, CAP_SYS_ADMIN))
+		return 0;
+	NL_SET_ERR_MSG_MOD(info->extack,
+			   "exec rules need CAP_SYS_ADMIN in the initial user namespace");
+	return -EPERM;
+}
+
+/* A string condition: not empty; a path or cgroup must be absolute. */
+static int pt_rule_str(struct genl_info *info, int type, bool absolute,
+		       const char **out)
+{
+	struct nlattr *a = info->attrs[type];
+	const char *str;
+
+	if (!a)
+		return 0;
+	str = nla_data(a);
+	if (!str[0]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a, "an empty condition");
+		return -EINVAL;
+	}
+	if (absolute && str[0] != '/') {
+		NL_SET_ERR_MSG_ATTR(info->extack, a, "the path must be absolute");
+		return -EINVAL;
+	}
+	*out = str;
+	return 0;
+}
+
+/* The attributes of PROCTERM_CMD_RULE_ADD into @spec, with their rules. */
+static int pt_rule_precheck(struct genl_info *info, struct pt_rule_spec *spec)
+{
+	struct nlattr **tb = info->attrs;
+	int ret;
+
+	ret = pt_rule_str(info, PROCTERM_A_RULE_COMM, false, &spec->comm) ?:
+	      pt_rule_str(info, PROCTERM_A_RULE_PATH, true, &spec->path) ?:
+	      pt_rule_str(info, PROCTERM_A_RULE_PARENT_COMM, false,
+			  &spec->parent_comm) ?:
+	      pt_rule_str(info, PROCTERM_A_RULE_CGROUP, true, &spec->cgroup);
+	if (ret)
+		return ret;
+	if (spec->comm)
+		spec->conds |= PT_COND_COMM;
+	if (spec->path)
+		spec->conds |= PT_COND_PATH;
+	if (spec->parent_comm)
+		spec->conds |= PT_COND_PARENT_COMM;
+	if (spec->cgroup)
+		spec->conds |= PT_COND_CGROUP;
+	if (tb[PROCTERM_A_RULE_UID]) {
+		spec->uid = make_kuid(current_user_ns(),
+				      nla_get_u32(tb[PROCTERM_A_RULE_UID]));
+		if (!uid_valid(spec->uid)) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_RULE_UID],
+					    "not a valid uid");
+			return -EINVAL;
+		}
+		spec->conds |= PT_COND_UID;
+	}
+	if (!spec->conds) {
+		NL_SET_ERR_MSG_MOD(info->extack,
+				   "a rule needs at least one condition (comm, path, uid, parent comm or cgroup)");
+		return -EINVAL;
+	}
+	if (tb[PROCTERM_A_RULE_FLAGS] &&
+	    (nla_get_u32(tb[PROCTERM_A_RULE_FLAGS]) & PROCTERM_RULE_F_AUDIT))
+		spec->audit = true;
+	if (tb[PROCTERM_A_EXIT_STATUS]) {
+		if (spec->audit) {
+			NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_EXIT_STATUS],
+					    "an audit rule kills nothing: it takes no exit status");
+			return -EINVAL;
+		}
+		spec->has_status = true;
+		spec->status = nla_get_u32(tb[PROCTERM_A_EXIT_STATUS]);
+	}
+	if (tb[PROCTERM_A_RULE_COUNT])
+		spec->count = nla_get_u32(tb[PROCTERM_A_RULE_COUNT]);
+	return 0;
+}
+
+static int pt_nl_rule_add(struct sk_buff *skb, struct genl_info *info)
+{
+	struct pt_rule_spec spec = {};
+	struct sk_buff *msg;
+	void *hdr;
+	u32 id;
+	int ret;
+
+	ret = pt_rule_permitted(skb, info) ?: pt_rule_precheck(info, &spec);
+	if (ret)
+		return ret;
+	/* The reply first: once the rule is listed, nothing may fail. */
+	msg = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &pt_genl_family, 0,
+				PROCTERM_CMD_RULE_ADD);
+	if (!hdr) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	ret = pt_rule_add(&spec, &id, info->extack);
+	if (ret) {
+		nlmsg_free(msg);
+		return ret;
+	}
+	/* Room was allocated for exactly this attribute. */
+	WARN_ON_ONCE(nla_put_u32(msg, PROCTERM_A_RULE_ID, id));
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int pt_nl_rule_del(struct sk_buff *skb, struct genl_info *info)
+{
+	int ret = pt_rule_permitted(skb, info);
+
+	if (ret)
+		return ret;
+	if (GENL_REQ_ATTR_CHECK(info, PROCTERM_A_RULE_ID))
+		return -EINVAL;
+	return pt_rule_del(nla_get_u32(info->attrs[PROCTERM_A_RULE_ID]),
+			   info->extack);
+}
+
+static int pt_nl_rule_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	int ret;
+
+	ret = pt_rule_permitted(skb, info);
+	if (ret)
+		return ret;
+	msg = genlmsg_new(nla_total_size(sizeof(u32)), GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &pt_genl_family, 0,
+				PROCTERM_CMD_RULE_FLUSH);
+	if (!hdr) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	WARN_ON_ONCE(nla_put_u32(msg, PROCTERM_A_COUNT, pt_rule_flush()));
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
 /*
  * PROCTERM_CMD_PENDING: the armed deferred requests (deferred.c, context
  * in cb->args[0]), then the armed grace kills (grace.c, cb->args[1]);
@@ -367,6 +542,36 @@ static const struct genl_ops pt_genl_ops[] = {
 		.cmd = PROCTERM_CMD_CANCEL,
 		.doit = pt_nl_cancel,
 		.policy = pt_cancel_policy,
+		.maxattr = PROCTERM_A_MAX,
+	},
+	/*
+	 * The rule commands check CAP_SYS_ADMIN in init_user_ns themselves
+	 * (GENL_ADMIN_PERM would be CAP_NET_ADMIN), the dump in its .start.
+	 */
+	{
+		.cmd = PROCTERM_CMD_RULE_ADD,
+		.doit = pt_nl_rule_add,
+		.policy = pt_rule_add_policy,
+		.maxattr = PROCTERM_A_MAX,
+	},
+	{
+		.cmd = PROCTERM_CMD_RULE_DEL,
+		.doit = pt_nl_rule_del,
+		.policy = pt_rule_del_policy,
+		.maxattr = PROCTERM_A_MAX,
+	},
+	{
+		.cmd = PROCTERM_CMD_RULE_LIST,
+		.start = pt_rule_dump_start,
+		.dumpit = pt_rule_dump,
+		.done = pt_rule_dump_done,
+		.policy = pt_rule_none_policy,
+		.maxattr = PROCTERM_A_MAX,
+	},
+	{
+		.cmd = PROCTERM_CMD_RULE_FLUSH,
+		.doit = pt_nl_rule_flush,
+		.policy = pt_rule_none_policy,
 		.maxattr = PROCTERM_A_MAX,
 	},
 };

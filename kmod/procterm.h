@@ -105,6 +105,10 @@ enum pt_stat {
 	PT_STAT_GRACE_REFUSED,		/* deadline SIGKILLs refused */
 	PT_STAT_GRACE_OVERFLOW,		/* deadlines brought forward */
 	PT_STAT_GRACE_DENIED,		/* new tasks killed: no reserve */
+	PT_STAT_RULES,			/* exec rules listed */
+	PT_STAT_RULE_FIRED,		/* exec rule firings */
+	PT_STAT_RULE_MISSED,		/* execs not matched: no task work free */
+	PT_STAT_RULE_REFUSED,		/* exec rule kills refused */
 	PT_STAT_NR,
 };
 
@@ -141,6 +145,7 @@ struct pt_event_req {
 	u32 mode;			/* PROCTERM_EVENT_MODE_* */
 	u32 flags;			/* PROCTERM_F_* */
 	u64 id;				/* deferred or tree request, or 0 */
+	u32 rule_id;			/* the exec rule that fired, or 0 */
 	u64 request_ns;			/* CLOCK_BOOTTIME */
 };
 
@@ -167,6 +172,8 @@ void pt_event_stash(struct pt_event *ev, struct list_head *stash);
 void pt_event_queue_all(struct list_head *stash);
 void pt_event_queue(struct pt_event *ev);
 void pt_event_lost(unsigned int n);
+void pt_event_report_now(struct pt_user *u, bool admin,
+			 const struct pt_event_req *r);
 void pt_events_stop(void);
 void pt_events_exit(void);
 
@@ -179,6 +186,17 @@ void pt_kill_event(struct pt_event *ev, const struct pt_target *t,
 		   const struct pt_event_req *r, bool exiting, int ret);
 
 /* deferred.c */
+/* A process killing itself from a task work (pt_self_kill()). */
+struct pt_self_kill {
+	const struct cred *cred;	/* judged as: the requester's */
+	bool has_status;
+	u32 status;
+	struct pt_user *user;		/* the event's record is charged here */
+	bool admin;
+	const struct pt_event_req *ev_req;
+};
+
+int pt_self_kill(const struct pt_self_kill *k);
 void pt_deferred_exit(void);
 u64 pt_request_id_new(void);
 int pt_deferred_arm(const struct pt_target *t, const struct pt_kill_req *req,
@@ -220,6 +238,40 @@ int pt_grace_cancel(u64 id, bool admin, struct netlink_ext_ack *extack);
 int pt_grace_dump_start(struct netlink_callback *cb);
 int pt_grace_dump(struct sk_buff *skb, struct netlink_callback *cb);
 int pt_grace_dump_done(struct netlink_callback *cb);
+
+/* rules.c: exec rules */
+enum {
+	PT_COND_COMM		= 1U << 0,
+	PT_COND_PATH		= 1U << 1,
+	PT_COND_UID		= 1U << 2,
+	PT_COND_PARENT_COMM	= 1U << 3,
+	PT_COND_CGROUP		= 1U << 4,
+};
+
+/* A rule as asked for; the strings are the request's. */
+struct pt_rule_spec {
+	u32 conds;			/* PT_COND_* */
+	const char *comm;
+	const char *path;
+	kuid_t uid;
+	const char *parent_comm;
+	const char *cgroup;
+	bool has_status;
+	u32 status;
+	u32 count;			/* 0: never expires */
+	bool audit;
+};
+
+int pt_rules_init(void);
+void pt_rules_exit(void);
+bool pt_rules_available(void);
+int pt_rule_add(const struct pt_rule_spec *spec, u32 *id,
+		struct netlink_ext_ack *extack);
+int pt_rule_del(u32 id, struct netlink_ext_ack *extack);
+unsigned int pt_rule_flush(void);
+int pt_rule_dump_start(struct netlink_callback *cb);
+int pt_rule_dump(struct sk_buff *skb, struct netlink_callback *cb);
+int pt_rule_dump_done(struct netlink_callback *cb);
 
 /* proclist.c */
 int pt_list_fill(struct sk_buff *skb, struct task_struct *task,

@@ -114,6 +114,46 @@
  *                             from arming) to the death, nanoseconds
  *   Sent to a request it is EOPNOTSUPP.
  *
+ * PROCTERM_CMD_RULE_ADD (doit), PROCTERM_CMD_RULE_DEL (doit),
+ * PROCTERM_CMD_RULE_LIST (dumpit), PROCTERM_CMD_RULE_FLUSH (doit)
+ *   Exec rules: a process whose exec matches every condition of a rule dies
+ *   after the exec's point of no return and before the new image's first
+ *   user instruction, and its parent's waitpid() sees the rule's status.
+ *   All four need CAP_SYS_ADMIN in the initial user namespace (EPERM).
+ *   RULE_ADD, at least one condition (all must hold):
+ *     PROCTERM_A_RULE_COMM         string  the new image's comm, exact
+ *                                          (1..15 bytes)
+ *     PROCTERM_A_RULE_PATH         string  the executable as the exec'ing
+ *                                          process's root sees it (d_path
+ *                                          of the new mm's exe_file,
+ *                                          symlinks resolved), exact;
+ *                                          absolute
+ *     PROCTERM_A_RULE_UID          u32     the real uid after the exec
+ *     PROCTERM_A_RULE_PARENT_COMM  string  the comm of the parent process
+ *     PROCTERM_A_RULE_CGROUP       string  a cgroup v2 path, as the
+ *                                          requester's /proc/self/cgroup
+ *                                          writes it: that cgroup and its
+ *                                          descendants (ENOENT if absent)
+ *   and what a match does:
+ *     PROCTERM_A_EXIT_STATUS       u32     the status (absent: SIGKILL)
+ *     PROCTERM_A_RULE_COUNT        u32     fire this many times, then
+ *                                          expire (absent: never expires)
+ *     PROCTERM_A_RULE_FLAGS        u32     PROCTERM_RULE_F_AUDIT: kill
+ *                                          nothing, only count and report
+ *                                          (not with PROCTERM_A_EXIT_STATUS)
+ *   Reply: PROCTERM_A_RULE_ID (from 1, never reused while loaded).
+ *   RULE_DEL: PROCTERM_A_RULE_ID (ENOENT: no such rule).
+ *   RULE_LIST: one message per rule, in id order: PROCTERM_A_RULE_ID, its
+ *   conditions and PROCTERM_A_EXIT_STATUS as added, PROCTERM_A_RULE_COUNT
+ *   (firings left; absent: unlimited), PROCTERM_A_RULE_FIRED,
+ *   PROCTERM_A_RULE_FLAGS.
+ *   RULE_FLUSH: every rule removed; reply PROCTERM_A_COUNT (how many).
+ *   Every firing is an event (PROCTERM_EVENT_MODE_RULE, with
+ *   PROCTERM_A_RULE_ID; PROCTERM_A_REQUEST_ID absent; the requester is who
+ *   added the rule): a kill once the process is dead, an audit firing at
+ *   once, with PROCTERM_A_STAGE NONE and no PROCTERM_A_WAIT_STATUS or
+ *   PROCTERM_A_ELAPSED_NS (the process lives on).
+ *
  * Errors (negative errno in the ack, with an extended-ack message):
  *   ESRCH      no such process (unknown PID or address, stale handle,
  *              outside the caller's PID namespace)
@@ -130,7 +170,10 @@
  *   EALREADY   the process is already terminating or has exited, or a
  *              deferred request is already armed for it (a single request:
  *              a single or tree one; a tree request: a tree one)
- *   ENOENT     PROCTERM_CMD_CANCEL: no such request
+ *   ENOENT     PROCTERM_CMD_CANCEL: no such request; PROCTERM_CMD_RULE_DEL:
+ *              no such rule; PROCTERM_CMD_RULE_ADD: no such cgroup
+ *   ENOSPC     PROCTERM_CMD_RULE_ADD: the rule table is full (module
+ *              parameter max_rules, for all users together)
  *   EDQUOT     a per-requester limit was reached: armed deferred requests,
  *              queued deferred works, waiters, armed grace kills or their
  *              tracking nodes (module parameters max_deferred, max_works,
@@ -139,7 +182,8 @@
  *   EAGAIN     the target kept creating threads or processes faster than
  *              arming could count them; nothing was done
  *   ENODEV     the module is being unloaded
- *   EINVAL     malformed request (also: PROCTERM_A_SIGNAL without
+ *   EINVAL     malformed request (also: a rule without a condition, an
+ *              audit rule with an exit status, PROCTERM_A_SIGNAL without
  *              PROCTERM_A_GRACE_MS, SIGKILL or SIGSTOP as the first signal,
  *              PROCTERM_A_GRACE_MS with PROCTERM_F_DEFERRED)
  *   ERANGE     a value outside its range (a PID of 0 or above
@@ -163,6 +207,10 @@ enum procterm_cmd {
 	PROCTERM_CMD_PENDING,
 	PROCTERM_CMD_CANCEL,
 	PROCTERM_CMD_EVENT,		/* notification only, never a request */
+	PROCTERM_CMD_RULE_ADD,
+	PROCTERM_CMD_RULE_DEL,
+	PROCTERM_CMD_RULE_LIST,
+	PROCTERM_CMD_RULE_FLUSH,
 
 	__PROCTERM_CMD_MAX,
 };
@@ -187,7 +235,18 @@ enum procterm_event_mode {
 	PROCTERM_EVENT_MODE_DEFERRED	= 2,	/* a deferred kill that fired */
 	PROCTERM_EVENT_MODE_TREE	= 3,	/* a member of a tree kill */
 	PROCTERM_EVENT_MODE_GRACE	= 4,	/* a grace kill (tree or not) */
+	PROCTERM_EVENT_MODE_RULE	= 5,	/* an exec rule fired */
 };
+
+/* What an exec rule does when it matches (PROCTERM_A_RULE_FLAGS). */
+enum procterm_rule_flags {
+	PROCTERM_RULE_F_AUDIT	= 1U << 0,	/* report only, kill nothing */
+
+	__PROCTERM_RULE_F_ALL	= PROCTERM_RULE_F_AUDIT,
+};
+
+/* Longest PROCTERM_A_RULE_PATH and PROCTERM_A_RULE_CGROUP, NUL included. */
+#define PROCTERM_RULE_PATH_LEN	4096
 
 enum procterm_attr {
 	PROCTERM_A_UNSPEC,
@@ -216,6 +275,15 @@ enum procterm_attr {
 	PROCTERM_A_ELAPSED_NS,		/* u64 */
 	PROCTERM_A_GRACE_MS,		/* u32, 1..PROCTERM_GRACE_MAX_MS */
 	PROCTERM_A_SIGNAL,		/* u32, the first signal of a grace kill */
+	PROCTERM_A_RULE_ID,		/* u32, an exec rule */
+	PROCTERM_A_RULE_COMM,		/* string, condition: the new comm */
+	PROCTERM_A_RULE_PATH,		/* string, condition: the executable */
+	PROCTERM_A_RULE_UID,		/* u32, condition: the real uid */
+	PROCTERM_A_RULE_PARENT_COMM,	/* string, condition: the parent's comm */
+	PROCTERM_A_RULE_CGROUP,		/* string, condition: a cgroup v2 path */
+	PROCTERM_A_RULE_COUNT,		/* u32, firings left before it expires */
+	PROCTERM_A_RULE_FIRED,		/* u64, firings so far */
+	PROCTERM_A_RULE_FLAGS,		/* u32, enum procterm_rule_flags */
 
 	__PROCTERM_A_MAX,
 };

@@ -41,6 +41,15 @@ static const struct nla_policy reply_policy[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_ELAPSED_NS]		= { .type = NLA_U64 },
 	[PROCTERM_A_GRACE_MS]		= { .type = NLA_U32 },
 	[PROCTERM_A_SIGNAL]		= { .type = NLA_U32 },
+	[PROCTERM_A_RULE_ID]		= { .type = NLA_U32 },
+	[PROCTERM_A_RULE_COMM]		= { .type = NLA_UNSPEC },
+	[PROCTERM_A_RULE_PATH]		= { .type = NLA_UNSPEC },
+	[PROCTERM_A_RULE_UID]		= { .type = NLA_U32 },
+	[PROCTERM_A_RULE_PARENT_COMM]	= { .type = NLA_UNSPEC },
+	[PROCTERM_A_RULE_CGROUP]	= { .type = NLA_UNSPEC },
+	[PROCTERM_A_RULE_COUNT]		= { .type = NLA_U32 },
+	[PROCTERM_A_RULE_FIRED]		= { .type = NLA_U64 },
+	[PROCTERM_A_RULE_FLAGS]		= { .type = NLA_U32 },
 };
 
 /* Names as in the kernel's extended acks: spelled like the YAML spec. */
@@ -70,6 +79,15 @@ static const char *const attr_names[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_GRACE_MS]		= "grace-ms",
 	[PROCTERM_A_SIGNAL]		= "signal",
 	[PROCTERM_A_STAGE]		= "stage",
+	[PROCTERM_A_RULE_ID]		= "rule-id",
+	[PROCTERM_A_RULE_COMM]		= "rule-comm",
+	[PROCTERM_A_RULE_PATH]		= "rule-path",
+	[PROCTERM_A_RULE_UID]		= "rule-uid",
+	[PROCTERM_A_RULE_PARENT_COMM]	= "rule-parent-comm",
+	[PROCTERM_A_RULE_CGROUP]	= "rule-cgroup",
+	[PROCTERM_A_RULE_COUNT]		= "rule-count",
+	[PROCTERM_A_RULE_FIRED]		= "rule-fired",
+	[PROCTERM_A_RULE_FLAGS]		= "rule-flags",
 };
 
 static const struct ptnl_family procterm_family = {
@@ -427,6 +445,188 @@ static void get_comm(struct nlattr **tb, int type, char *comm, size_t size)
 	comm[strnlen(comm, len)] = '\0';
 }
 
+/* rules */
+
+void rule_spec_free(struct rule_spec *spec)
+{
+	free(spec->path);
+	free(spec->cgroup);
+	spec->path = spec->cgroup = NULL;
+}
+
+struct rule_add_ctx {
+	const struct rule_spec *spec;
+	uint32_t *id;
+};
+
+static int rule_add_fill(struct nl_msg *msg, void *arg)
+{
+	const struct rule_spec *r = ((struct rule_add_ctx *)arg)->spec;
+
+	if (r->has_comm)
+		PUT(nla_put_string(msg, PROCTERM_A_RULE_COMM, r->comm));
+	if (r->path)
+		PUT(nla_put_string(msg, PROCTERM_A_RULE_PATH, r->path));
+	if (r->has_uid)
+		PUT(nla_put_u32(msg, PROCTERM_A_RULE_UID, r->uid));
+	if (r->has_parent_comm)
+		PUT(nla_put_string(msg, PROCTERM_A_RULE_PARENT_COMM,
+				   r->parent_comm));
+	if (r->cgroup)
+		PUT(nla_put_string(msg, PROCTERM_A_RULE_CGROUP, r->cgroup));
+	if (r->has_status)
+		PUT(nla_put_u32(msg, PROCTERM_A_EXIT_STATUS, r->status));
+	if (r->count)
+		PUT(nla_put_u32(msg, PROCTERM_A_RULE_COUNT, r->count));
+	if (r->audit)
+		PUT(nla_put_u32(msg, PROCTERM_A_RULE_FLAGS,
+				PROCTERM_RULE_F_AUDIT));
+	return 0;
+}
+
+static int rule_add_parse(struct nlattr **tb, void *arg)
+{
+	if (tb[PROCTERM_A_RULE_ID])
+		*((struct rule_add_ctx *)arg)->id = nla_get_u32(tb[PROCTERM_A_RULE_ID]);
+	return 0;
+}
+
+int ipc_rule_add(struct ipc *ipc, const struct rule_spec *spec, uint32_t *id)
+{
+	struct rule_add_ctx ctx = { .spec = spec, .id = id };
+	struct ptnl_request nlreq = {
+		.cmd	= PROCTERM_CMD_RULE_ADD,
+		.fill	= rule_add_fill,
+		.reply	= rule_add_parse,
+		.arg	= &ctx,
+	};
+	int ret;
+
+	*id = 0;
+	ret = ptnl_request(ipc->nl, &nlreq);
+	if (!ret && !*id)
+		ret = -EBADMSG;
+	return ret;
+}
+
+static int rule_del_fill(struct nl_msg *msg, void *arg)
+{
+	PUT(nla_put_u32(msg, PROCTERM_A_RULE_ID, *(uint32_t *)arg));
+	return 0;
+}
+
+int ipc_rule_del(struct ipc *ipc, uint32_t id)
+{
+	struct ptnl_request nlreq = {
+		.cmd	= PROCTERM_CMD_RULE_DEL,
+		.fill	= rule_del_fill,
+		.arg	= &id,
+	};
+
+	return ptnl_request(ipc->nl, &nlreq);
+}
+
+static int rule_count_parse(struct nlattr **tb, void *arg)
+{
+	if (tb[PROCTERM_A_COUNT])
+		*(uint32_t *)arg = nla_get_u32(tb[PROCTERM_A_COUNT]);
+	return 0;
+}
+
+int ipc_rule_flush(struct ipc *ipc, uint32_t *count)
+{
+	struct ptnl_request nlreq = {
+		.cmd	= PROCTERM_CMD_RULE_FLUSH,
+		.reply	= rule_count_parse,
+		.arg	= count,
+	};
+
+	*count = 0;
+	return ptnl_request(ipc->nl, &nlreq);
+}
+
+static int get_str(struct nlattr **tb, int type, char **out)
+{
+	size_t len;
+
+	if (!tb[type])
+		return 0;
+	len = strnlen(nla_data(tb[type]), nla_len(tb[type]));
+	*out = strndup(nla_data(tb[type]), len);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int rule_list_parse(struct nlattr **tb, void *arg)
+{
+	struct rule_list *list = arg;
+	struct rule_entry *e;
+	struct rule_spec *r;
+
+	if (!tb[PROCTERM_A_RULE_ID])
+		return 0;
+	e = list_add((void **)&list->v, &list->n, &list->alloc, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	r = &e->spec;
+	e->id = get_u32(tb, PROCTERM_A_RULE_ID, NULL);
+	e->fired = get_u64(tb, PROCTERM_A_RULE_FIRED, NULL);
+	r->has_comm = tb[PROCTERM_A_RULE_COMM];
+	get_comm(tb, PROCTERM_A_RULE_COMM, r->comm, sizeof(r->comm));
+	r->has_parent_comm = tb[PROCTERM_A_RULE_PARENT_COMM];
+	get_comm(tb, PROCTERM_A_RULE_PARENT_COMM, r->parent_comm,
+		 sizeof(r->parent_comm));
+	r->uid = get_u32(tb, PROCTERM_A_RULE_UID, &r->has_uid);
+	r->status = get_u32(tb, PROCTERM_A_EXIT_STATUS, &r->has_status);
+	r->count = get_u32(tb, PROCTERM_A_RULE_COUNT, NULL);
+	r->audit = get_u32(tb, PROCTERM_A_RULE_FLAGS, NULL) &
+		   PROCTERM_RULE_F_AUDIT;
+	if (get_str(tb, PROCTERM_A_RULE_PATH, &r->path) ||
+	    get_str(tb, PROCTERM_A_RULE_CGROUP, &r->cgroup))
+		return -ENOMEM;
+	return 0;
+}
+
+void rule_list_free(struct rule_list *list)
+{
+	size_t i;
+
+	for (i = 0; i < list->n; i++)
+		rule_spec_free(&list->v[i].spec);
+	free(list->v);
+	memset(list, 0, sizeof(*list));
+}
+
+static void rule_list_restart(void *arg)
+{
+	struct rule_list *list = arg;
+	size_t i;
+
+	for (i = 0; i < list->n; i++)
+		rule_spec_free(&list->v[i].spec);
+	list->n = 0;
+}
+
+int ipc_rule_list(struct ipc *ipc, struct rule_list *list)
+{
+	struct ptnl_request nlreq = {
+		.cmd		= PROCTERM_CMD_RULE_LIST,
+		.dump		= true,
+		.reply		= rule_list_parse,
+		.restart	= rule_list_restart,
+		.arg		= list,
+	};
+	int ret;
+
+	list->n = 0;
+	list->inconsistent = false;
+	ret = ptnl_request(ipc->nl, &nlreq);
+	if (ret == -EINTR && list->n) {
+		list->inconsistent = true;
+		ret = 0;
+	}
+	return ret;
+}
+
 static int watch_event(uint8_t cmd, struct nlattr **tb, void *arg)
 {
 	const struct ipc_watch *w = arg;
@@ -447,8 +647,9 @@ static int watch_event(uint8_t cmd, struct nlattr **tb, void *arg)
 	ev.flags = get_u32(tb, PROCTERM_A_FLAGS, NULL);
 	ev.request_id = get_u64(tb, PROCTERM_A_REQUEST_ID, &ev.has_request_id);
 	ev.stage = get_u32(tb, PROCTERM_A_STAGE, NULL);
-	ev.wait_status = get_u32(tb, PROCTERM_A_WAIT_STATUS, NULL);
+	ev.wait_status = get_u32(tb, PROCTERM_A_WAIT_STATUS, &ev.has_wait_status);
 	ev.elapsed_ns = get_u64(tb, PROCTERM_A_ELAPSED_NS, NULL);
+	ev.rule_id = get_u32(tb, PROCTERM_A_RULE_ID, &ev.has_rule_id);
 	return w->event(&ev, w->arg);
 }
 

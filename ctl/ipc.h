@@ -96,8 +96,11 @@ struct proc_event {
 	bool has_request_id;
 	uint64_t request_id;
 	uint32_t stage;			/* enum procterm_stage */
+	bool has_wait_status;		/* false: an audit rule's, it lives */
 	uint32_t wait_status;
 	uint64_t elapsed_ns;
+	bool has_rule_id;		/* PROCTERM_EVENT_MODE_RULE */
+	uint32_t rule_id;
 };
 
 struct ipc_watch {
@@ -109,6 +112,34 @@ struct ipc_watch {
 	volatile int *stop;		/* set by a signal handler */
 	const void *sigmask;		/* sigset_t unblocked while waiting */
 };
+
+/* An exec rule: its conditions (ANDed) and what a match does. */
+struct rule_spec {
+	bool has_comm, has_uid, has_parent_comm;
+	char comm[PROCTERM_COMM_LEN];
+	char *path;			/* NULL: no such condition; malloc'ed */
+	uint32_t uid;
+	char parent_comm[PROCTERM_COMM_LEN];
+	char *cgroup;			/* NULL: no such condition; malloc'ed */
+	bool has_status;		/* false: SIGKILL */
+	uint32_t status;
+	uint32_t count;			/* 0: never expires */
+	bool audit;
+};
+
+struct rule_entry {
+	uint32_t id;
+	struct rule_spec spec;		/* spec.count: firings left */
+	uint64_t fired;
+};
+
+struct rule_list {
+	struct rule_entry *v;
+	size_t n, alloc;
+	bool inconsistent;
+};
+
+void rule_spec_free(struct rule_spec *spec);
 
 int ipc_open(struct ipc **ipcp, bool debug);
 void ipc_close(struct ipc *ipc);
@@ -125,6 +156,13 @@ int ipc_cancel(struct ipc *ipc, uint64_t request_id);
 /* Join the events group and report events until *w->stop. -ENOENT: the
  * module has no events group; -EPERM: joining needs CAP_NET_ADMIN. */
 int ipc_watch(struct ipc *ipc, const struct ipc_watch *w);
+
+int ipc_rule_add(struct ipc *ipc, const struct rule_spec *spec, uint32_t *id);
+int ipc_rule_del(struct ipc *ipc, uint32_t id);
+int ipc_rule_list(struct ipc *ipc, struct rule_list *list);
+/* *@count: how many rules there were. */
+int ipc_rule_flush(struct ipc *ipc, uint32_t *count);
+void rule_list_free(struct rule_list *list);
 
 void proc_list_free(struct proc_list *list);
 void pending_list_free(struct pending_list *list);

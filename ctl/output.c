@@ -110,6 +110,7 @@ static const struct {
 	{ EOPNOTSUPP,	"eopnotsupp",	"not supported" },
 	{ ENOMEM,	"enomem",	"out of memory" },
 	{ EDQUOT,	"edquot",	"a per-user limit was reached" },
+	{ ENOSPC,	"enospc",	"the table is full" },
 	{ ENODEV,	"enodev",	"the procterm module is being unloaded" },
 	{ ERANGE,	"erange",	"value out of range" },
 	{ EAGAIN,	"eagain",	"the target kept creating threads or processes; try again" },

@@ -32,6 +32,7 @@ static const struct {
 	{ "cancel",	cancel_main,	"disarm deferred requests" },
 	{ "why",	why_main,	"say why a process is not dead (yet)" },
 	{ "watch",	watch_main,	"stream the terminations procterm causes" },
+	{ "rule",	rule_main,	"kill matching programs as they are executed" },
 };
 
 #define N_SUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
@@ -83,6 +84,7 @@ static int exit_code(int ret)
 	case ENODEV:
 		return 7;
 	case EDQUOT:
+	case ENOSPC:
 		return 9;
 	default:
 		return 8;

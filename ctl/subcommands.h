@@ -23,6 +23,7 @@ int pending_main(int argc, char *argv[]);
 int cancel_main(int argc, char *argv[]);
 int why_main(int argc, char *argv[]);
 int watch_main(int argc, char *argv[]);
+int rule_main(int argc, char *argv[]);
 
 /* Exit codes, as documented in procterm(8) and --help. */
 #define EXIT_STATUS_HELP \
@@ -36,6 +37,7 @@ int watch_main(int argc, char *argv[]);
 	"  6  timed out waiting\n" \
 	"  7  kernel module not loaded, or being unloaded\n" \
 	"  8  any other failure\n" \
-	"  9  a per-user limit was reached (deferred requests, works or waiters)\n"
+	"  9  a per-user limit was reached (deferred requests, works or waiters),\n" \
+	"     or the rule table is full\n"
 
 #endif

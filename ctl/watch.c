@@ -67,6 +67,8 @@ static const char *mode_name(uint32_t mode)
 		return "tree";
 	case PROCTERM_EVENT_MODE_GRACE:
 		return "grace";
+	case PROCTERM_EVENT_MODE_RULE:
+		return "rule";
 	default:
 		return "unknown";
 	}
@@ -75,6 +77,8 @@ static const char *mode_name(uint32_t mode)
 static const char *stage_name(uint32_t stage)
 {
 	switch (stage) {
+	case PROCTERM_STAGE_NONE:
+		return "NONE";
 	case PROCTERM_STAGE_TERM:
 		return "TERM";
 	case PROCTERM_STAGE_KILL:
@@ -113,10 +117,15 @@ static void put_pretty(const struct proc_event *e)
 	       e->start_time);
 	put_escaped(stdout, e->comm);
 	printf(") uid %" PRIu32 " ", e->uid);
-	put_status_text(e->wait_status);
+	if (e->has_wait_status)
+		put_status_text(e->wait_status);
+	else
+		fputs("audited, alive", stdout);
 	printf("; %s", mode_name(e->mode));
 	if (e->has_request_id)
 		printf(" request %" PRIu64, e->request_id);
+	if (e->has_rule_id)
+		printf(" %" PRIu32, e->rule_id);
 	printf(", stage %s; by %" PRIu32 " (", stage_name(e->stage),
 	       e->requester_pid);
 	put_escaped(stdout, e->requester_comm);
@@ -155,7 +164,10 @@ static void put_json(const struct proc_event *e)
 	       ", \"uid\": %" PRIu32 ", \"comm\": ", stage_name(e->stage),
 	       e->requester_pid, e->requester_uid);
 	put_json_string(stdout, e->requester_comm);
-	printf("}, \"elapsed_ns\": \"%" PRIu64 "\"}\n", e->elapsed_ns);
+	printf("}, \"elapsed_ns\": \"%" PRIu64 "\"", e->elapsed_ns);
+	if (e->has_rule_id)
+		printf(", \"rule_id\": %" PRIu32, e->rule_id);
+	fputs("}\n", stdout);
 }
 
 static int on_event(const struct proc_event *e, void *arg)

@@ -152,7 +152,7 @@ static void pt_exec_info_get(struct pt_exec_info *x)
 {
 	struct task_struct *parent;
 
-	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "pt_exec_info_get() needs RCU");
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "exec info read outside RCU");
 	/* Racy against a rename, but NUL-terminated. */
 	memcpy(x->comm, current->comm, sizeof(x->comm));
 	x->comm[TASK_COMM_LEN - 1] = '\0';
@@ -429,7 +429,7 @@ int pt_rule_add(const struct pt_rule_spec *spec, u32 *id,
 	int ret;
 
 	if (!pt_tp_exec) {
-		NL_SET_ERR_MSG_MOD(extack, "exec rules are unavailable on this kernel (no sched_process_exec tracepoint)");
+		NL_SET_ERR_MSG_MOD(extack, "exec rules are unavailable (no sched_process_exec)");
 		return -EOPNOTSUPP;
 	}
 	if (!spec->audit && !pt_tasklist_lock) {
@@ -462,7 +462,7 @@ int pt_rule_add(const struct pt_rule_spec *spec, u32 *id,
 			ret = PTR_ERR(r->cgrp);
 			r->cgrp = NULL;
 			if (ret == -ENOENT || ret == -ENOTDIR) {
-				NL_SET_ERR_MSG_MOD(extack, "no such cgroup (a cgroup v2 path, as /proc/self/cgroup shows it)");
+				NL_SET_ERR_MSG_MOD(extack, "no such cgroup (a cgroup v2 path)");
 				ret = -ENOENT;
 			}
 			goto err_free;
@@ -596,7 +596,8 @@ int pt_rule_dump_start(struct netlink_callback *cb)
 
 	/* Nothing is captured before the requester is known to be allowed. */
 	if (!netlink_ns_capable(cb->skb, &init_user_ns, CAP_SYS_ADMIN)) {
-		NL_SET_ERR_MSG_MOD(cb->extack, "exec rules need CAP_SYS_ADMIN in the initial user namespace");
+		NL_SET_ERR_MSG_MOD(cb->extack,
+				   "exec rules need CAP_SYS_ADMIN in the initial user namespace");
 		return -EPERM;
 	}
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL_ACCOUNT);

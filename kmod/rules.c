@@ -445,8 +445,10 @@ int pt_rule_add(const struct pt_rule_spec *spec, u32 *id,
 	if (!r)
 		goto nomem;
 	r->conds = spec->conds;
-	strscpy(r->comm, spec->comm, sizeof(r->comm));
-	strscpy(r->parent_comm, spec->parent_comm, sizeof(r->parent_comm));
+	if (spec->comm)
+		strscpy(r->comm, spec->comm, sizeof(r->comm));
+	if (spec->parent_comm)
+		strscpy(r->parent_comm, spec->parent_comm, sizeof(r->parent_comm));
 	r->uid = spec->uid;
 	if (spec->path) {
 		r->path = kstrdup(spec->path, GFP_KERNEL_ACCOUNT);

@@ -143,6 +143,7 @@ if [ -w /sys/fs/cgroup/cgroup.procs ]; then
 	check "rule add --cgroup $cg/: exit 0 (got $rc)" [ "$rc" = 0 ]
 	exec_script
 	check "--cgroup: outside it the script runs (status $status)" [ "$status" = 0 ]
+	rm -f "$marker"
 	bash -c 'echo $$ >/sys/fs/cgroup'"$cg"'/cgroup.procs && exec "$@"' _ "$script" "$marker" >/dev/null 2>&1
 	status=$?
 	checkx "--cgroup: inside it, status 8 (got $status)" '[ "$status" = 8 ] && [ ! -e "$marker" ]'

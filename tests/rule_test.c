@@ -663,11 +663,11 @@ TEST_F(rule, policy_errors)
 	/* An empty one. */
 	a = (struct rargs){ .comm = "" };
 	ASSERT_PT_ERROR(EINVAL, rule_add(&self->s, &a, NULL, &r), r);
-	/* A count of 0. */
+	/* A count of 0: out of the policy's range. */
 	pt_msg_init(&m, &self->s, PROCTERM_CMD_RULE_ADD, 0);
 	pt_put_str(&m, PROCTERM_A_RULE_COMM, "x");
 	pt_put_u32(&m, PROCTERM_A_RULE_COUNT, 0);
-	ASSERT_PT_ERROR(EINVAL, pt_request(&self->s, &m, &r), r);
+	ASSERT_PT_ERROR(ERANGE, pt_request(&self->s, &m, &r), r);
 	/* Unknown rule flags. */
 	pt_msg_init(&m, &self->s, PROCTERM_CMD_RULE_ADD, 0);
 	pt_put_str(&m, PROCTERM_A_RULE_COMM, "x");
@@ -690,7 +690,7 @@ TEST_F(rule, policy_errors)
 	/* Deleting: no id, id 0, an unknown id. */
 	pt_msg_init(&m, &self->s, PROCTERM_CMD_RULE_DEL, 0);
 	ASSERT_PT_ERROR(EINVAL, pt_request(&self->s, &m, &r), r);
-	ASSERT_PT_ERROR(EINVAL, rule_del(&self->s, 0, &r), r);
+	ASSERT_PT_ERROR(ERANGE, rule_del(&self->s, 0, &r), r);
 	ASSERT_PT_ERROR(ENOENT, rule_del(&self->s, 0x7fffffff, &r), r);
 	/* FLUSH takes nothing. */
 	pt_msg_init(&m, &self->s, PROCTERM_CMD_RULE_FLUSH, 0);

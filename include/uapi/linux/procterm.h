@@ -187,7 +187,7 @@
  *              PROCTERM_A_GRACE_MS, SIGKILL or SIGSTOP as the first signal,
  *              PROCTERM_A_GRACE_MS with PROCTERM_F_DEFERRED)
  *   ERANGE     a value outside its range (a PID of 0 or above
- *              PID_MAX_LIMIT, a request id of 0)
+ *              PID_MAX_LIMIT, a request id, rule id or rule count of 0)
  *   EOPNOTSUPP the running kernel lacks what the request needs
  *   ENOMEM     out of memory; nothing was done
  */

@@ -449,8 +449,11 @@ static int pt_nl_rule_del(struct sk_buff *skb, struct genl_info *info)
 
 	if (ret)
 		return ret;
-	if (GENL_REQ_ATTR_CHECK(info, PROCTERM_A_RULE_ID))
+	/* The core's missing-attribute report, and words for it. */
+	if (GENL_REQ_ATTR_CHECK(info, PROCTERM_A_RULE_ID)) {
+		NL_SET_ERR_MSG_MOD(info->extack, "missing the rule id to delete");
 		return -EINVAL;
+	}
 	return pt_rule_del(nla_get_u32(info->attrs[PROCTERM_A_RULE_ID]),
 			   info->extack);
 }

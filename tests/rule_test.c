@@ -690,6 +690,8 @@ TEST_F(rule, policy_errors)
 	/* Deleting: no id, id 0, an unknown id. */
 	pt_msg_init(&m, &self->s, PROCTERM_CMD_RULE_DEL, 0);
 	ASSERT_PT_ERROR(EINVAL, pt_request(&self->s, &m, &r), r);
+	EXPECT_TRUE(r.has_miss_type);
+	EXPECT_EQ((uint32_t)PROCTERM_A_RULE_ID, r.miss_type);
 	ASSERT_PT_ERROR(ERANGE, rule_del(&self->s, 0, &r), r);
 	ASSERT_PT_ERROR(ENOENT, rule_del(&self->s, 0x7fffffff, &r), r);
 	/* FLUSH takes nothing. */

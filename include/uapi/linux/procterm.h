@@ -112,6 +112,8 @@
  *     PROCTERM_A_WAIT_STATUS  the final status, waitpid() encoding
  *     PROCTERM_A_ELAPSED_NS   u64  from the request (for a deferred kill:
  *                             from arming) to the death, nanoseconds
+ *     PROCTERM_A_RULE_ID      u32  PROCTERM_EVENT_MODE_RULE: the exec rule
+ *                             that fired (see PROCTERM_CMD_RULE_ADD)
  *   Sent to a request it is EOPNOTSUPP.
  *
  * PROCTERM_CMD_RULE_ADD (doit), PROCTERM_CMD_RULE_DEL (doit),

@@ -165,11 +165,12 @@ fi
 
 # ---- 2: ynl resolves the family and lists the operations of the spec
 out=$(ynl --list-ops)
-check "ynl resolves the family; ops kill [do], list [do, dump], pending [dump], cancel [do]" \
+check "ynl resolves the family; ops kill [do], list [do, dump], pending [dump], cancel [do], rule-add/del/flush [do], rule-list [dump]" \
 	"$out" \
 	'sorted((l.split()[0], tuple(sorted(l.translate(str.maketrans("[],", "   ")).split()[1:])))
 	        for l in out.splitlines() if l.strip()) ==
-	 [("cancel", ("do",)), ("kill", ("do",)), ("list", ("do", "dump")), ("pending", ("dump",))]'
+	 [("cancel", ("do",)), ("kill", ("do",)), ("list", ("do", "dump")), ("pending", ("dump",)),
+	  ("rule-add", ("do",)), ("rule-del", ("do",)), ("rule-flush", ("do",)), ("rule-list", ("dump",))]'
 
 # ---- a child to look at and to terminate
 sleep 1000 &

@@ -146,9 +146,15 @@ static void put_json(const struct proc_event *e)
 	printf("{\"seq\": %" PRIu64 ", \"pid\": %" PRIu32 ", \"start_time\": %" PRIu64
 	       ", \"comm\": ", e->seq, e->pid, e->start_time);
 	put_json_string(stdout, e->comm);
-	printf(", \"uid\": %" PRIu32 ", \"wait_status\": %" PRIu32, e->uid,
-	       e->wait_status);
-	if (WIFEXITED(st))
+	printf(", \"uid\": %" PRIu32 ", \"wait_status\": ", e->uid);
+	/* An audit rule's event: the process lives, there is no status. */
+	if (!e->has_wait_status)
+		fputs("null, \"exit_status\": null, \"signal\": null", stdout);
+	else
+		printf("%" PRIu32, e->wait_status);
+	if (!e->has_wait_status)
+		; /* said above */
+	else if (WIFEXITED(st))
 		printf(", \"exit_status\": %d, \"signal\": null", WEXITSTATUS(st));
 	else if (WIFSIGNALED(st))
 		printf(", \"exit_status\": null, \"signal\": %d", WTERMSIG(st));

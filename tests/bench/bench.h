@@ -206,6 +206,8 @@ int procterm_kill(struct pt_sock *s, pid_t pid, uint32_t flags,
  * procterm_bench_member next to this program). Dies when it is missing.
  */
 const char *member_path(void);
+/* procterm_bench_chain, the deep trees' levels (BENCH_CHAIN overrides). */
+const char *chain_path(void);
 
 /* ---- raw syscalls ---- */
 
@@ -246,6 +248,11 @@ struct walker {
 	size_t n, cap;
 	long scans, kills;
 	long reaped;		/* zombies it reaped between scans */
+	/* SIGKILLs to PIDs not signalled before in this walker_kill_tree() */
+	long new_kills;
+	int64_t last_new_kill;	/* now_ns() after the last of them */
+	unsigned char *seen;	/* bitmap of signalled PIDs, seen_max bits */
+	long seen_max;
 	int64_t deadline;	/* now_ns() after which a scan gives up; 0: none */
 };
 
@@ -263,6 +270,27 @@ long walker_scan(struct walker *w, pid_t root);
  * nothing. Returns 0, or -ETIMEDOUT after @timeout_ms.
  */
 int walker_kill_tree(struct walker *w, pid_t root, long timeout_ms);
+
+/* ---- the cost of a kill to the rest of the system (impact.c) ---- */
+
+enum { IMPACT_IDLE, IMPACT_KILL, IMPACT_NPHASES };
+#define IMPACT_MAXCPU 4
+
+struct impact;
+struct impact_result {
+	bool rt;			/* the SCHED_FIFO threads ran */
+	struct stats fork[IMPACT_NPHASES];	/* fork + exit + wait, ns */
+	struct stats wake[IMPACT_NPHASES];	/* SCHED_FIFO wakeup latency, ns */
+};
+
+/* BENCH_IMPACT (1): whether the tree benchmark runs the sampler. */
+bool impact_enabled(void);
+/* Fork the sampler; it starts in the idle phase. */
+struct impact *impact_start(void);
+void impact_phase(struct impact *im, int phase);
+pid_t impact_pid(const struct impact *im);
+/* Stop and reap the sampler, and free @im. */
+void impact_stop(struct impact *im, struct impact_result *r);
 
 /* ---- subcommands ---- */
 

@@ -6,8 +6,10 @@
  *          (a root and a chain of N descendants), killed as a whole:
  *          procterm PROCTERM_F_TREE on the root vs writing cgroup.kill of a
  *          group holding exactly the tree vs the userspace walker. Timed
- *          from the request until the benchmark, a subreaper, has reaped
- *          all N + 1 processes.
+ *          from the request until every member is signalled (SIGKILL
+ *          pending, or dead), and until the benchmark, a subreaper, has
+ *          reaped all N + 1 processes; meanwhile an unrelated sampler
+ *          measures what the kill costs everyone else (impact.c).
  *   storm  a fork storm: every member forks in a loop, bounded by the
  *          group's pids.max; each method kills it, and whatever is still
  *          alive one second after the method returned is a survivor.
@@ -108,8 +110,8 @@ __attribute__((noreturn))
 static void tree_root(int wfd, const char *cgpath, bool deep, long n)
 {
 	char nbuf[24], fdbuf[16];
-	char *argv[] = { "procterm_bench_member", deep ? "deep" : "wide", nbuf,
-			 fdbuf, NULL };
+	char *wide_argv[] = { "procterm_bench_member", "wide", nbuf, fdbuf, NULL };
+	char *deep_argv[] = { "procterm_bench_chain", nbuf, fdbuf, NULL };
 	int ret;
 
 	child_reset_signals();
@@ -125,7 +127,10 @@ static void tree_root(int wfd, const char *cgpath, bool deep, long n)
 	snprintf(nbuf, sizeof(nbuf), "%ld", n);
 	snprintf(fdbuf, sizeof(fdbuf), "%d", wfd);
 	fcntl(wfd, F_SETFD, 0);
-	execv(member_path(), argv);
+	if (deep)
+		execv(chain_path(), deep_argv);
+	else
+		execv(member_path(), wide_argv);
 	report(wfd, -errno);
 	hang();
 }
@@ -181,16 +186,53 @@ static long read_pids(int fd, pid_t *pids, long want, long timeout_ms)
 struct tree_round {
 	enum tmethod m;
 	int64_t build_ns, request_ns, reaped_ns;
+	int64_t signalled_ns;	/* until every member had SIGKILL pending */
+	long checked;		/* members looked at in /proc after that */
+	long unsignalled;	/* of those, alive without SIGKILL pending */
 	long count;		/* procterm's PROCTERM_A_COUNT */
 	long scans;		/* walker */
 	long bad_status;	/* members not killed by SIGKILL */
+	long mem_kb;		/* MemAvailable consumed by the build */
+	bool has_impact;
+	struct impact_result imp;
 };
 
 struct tree_cfg {
 	bool deep;
 	long size;		/* descendants of the root */
 	long build_timeout_ms;
+	bool impact;		/* run the sampler (impact.c) */
+	long idle_ms;		/* its idle phase before the request */
+	long check;		/* members checked for SIGKILL; 0: all */
 };
+
+/*
+ * When the method returns, every member must be dead, exiting or have
+ * SIGKILL pending: kill(2), a cgroup.kill write and a procterm request all
+ * queue SIGKILL before they return. Look at @cfg->check members spread over
+ * the tree (all with 0), the root included; a member seen alive without
+ * it is looked at once more (it may be between dequeuing SIGKILL and
+ * marking itself exiting). Returns how many were alive and not signalled.
+ */
+static long check_signalled(const struct tree_cfg *cfg, pid_t root,
+			    const pid_t *pids, long procs, long *checked)
+{
+	long step = cfg->check && cfg->check < procs ? procs / cfg->check : 1;
+	long i, bad = 0;
+
+	*checked = 0;
+	for (i = -1; i < procs; i += (i < 0 ? 1 : step)) {
+		pid_t pid = i < 0 ? root : pids[i];
+
+		(*checked)++;
+		if (proc_dying(pid))
+			continue;
+		sched_yield();
+		if (!proc_dying(pid))
+			bad++;
+	}
+	return bad;
+}
 
 /* Kill everything of a failed trial. */
 static void trial_cleanup(pid_t root, const pid_t *pids, long npids, const char *cgpath)
@@ -217,7 +259,8 @@ static int tree_trial(struct ctx *c, const struct tree_cfg *cfg,
 	struct bench_reply rep;
 	long got, i, reaped = 0;
 	int p[2], killfd = -1, ret = 0;
-	pid_t root;
+	struct impact *im = NULL;
+	pid_t root, impid = -1;
 
 	memset(t, 0, sizeof(*t));
 	t->m = m;
@@ -231,6 +274,7 @@ static int tree_trial(struct ctx *c, const struct tree_cfg *cfg,
 	if (pipe2(p, O_CLOEXEC))
 		die("pipe: %s", strerror(errno));
 	fflush(stdout);
+	t->mem_kb = meminfo_kb("MemAvailable");
 	tb = now_ns();
 	root = fork();
 	if (root < 0)
@@ -266,6 +310,7 @@ static int tree_trial(struct ctx *c, const struct tree_cfg *cfg,
 		}
 	}
 	t->build_ns = now_ns() - tb;
+	t->mem_kb -= meminfo_kb("MemAvailable");
 	if (m == T_CGROUP) {
 		char kpath[PATH_MAX + 16];
 
@@ -273,6 +318,13 @@ static int tree_trial(struct ctx *c, const struct tree_cfg *cfg,
 		killfd = open(kpath, O_WRONLY | O_CLOEXEC);
 		if (killfd < 0)
 			die("%s: %s", kpath, strerror(errno));
+	}
+
+	if (cfg->impact) {
+		im = impact_start();
+		impid = impact_pid(im);
+		sleep_ms(cfg->idle_ms);
+		impact_phase(im, IMPACT_KILL);
 	}
 
 	c->w.scans = c->w.kills = c->w.reaped = 0;
@@ -296,6 +348,12 @@ static int tree_trial(struct ctx *c, const struct tree_cfg *cfg,
 		break;
 	}
 	t1 = now_ns();
+	/* The signalling calls' returns: see check_signalled(). */
+	t->signalled_ns = t1 - t0;
+	if (m == T_WALKER && c->w.new_kills)
+		t->signalled_ns = c->w.last_new_kill - t0;
+	if (!ret)
+		t->unsignalled = check_signalled(cfg, root, pids, procs, &t->checked);
 	while (!ret && reaped < procs) {
 		int st;
 		pid_t r;
@@ -306,6 +364,11 @@ static int tree_trial(struct ctx *c, const struct tree_cfg *cfg,
 		}
 		r = waitpid(-1, &st, __WALL);
 
+		if (r > 0 && r == impid) {
+			warnx_("the impact sampler died (status 0x%x)", st);
+			impid = -1;
+			continue;
+		}
 		if (r > 0) {
 			reaped++;
 			if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL)
@@ -320,6 +383,10 @@ static int tree_trial(struct ctx *c, const struct tree_cfg *cfg,
 	deadline_disarm();
 	if (killfd >= 0)
 		close(killfd);
+	if (im) {
+		impact_stop(im, &t->imp);
+		t->has_impact = true;
+	}
 
 	if (ret) {
 		warnx_("%s: %s after %lld ms (%ld of %ld reaped)%s%s", tmethod_name[m],
@@ -333,6 +400,9 @@ static int tree_trial(struct ctx *c, const struct tree_cfg *cfg,
 	if (m == T_PROCTERM && t->count != procs)
 		warnx_("procterm reported %ld processes killed, the tree had %ld",
 		       t->count, procs);
+	if (t->unsignalled)
+		warnx_("%s: %ld of %ld members looked at were alive without SIGKILL pending when it returned",
+		       tmethod_name[m], t->unsignalled, t->checked);
 	t->request_ns = t1 - t0;
 	t->reaped_ns = t2 - t0;
 	reg_del(root);
@@ -416,8 +486,77 @@ static long default_rounds(const struct tree_cfg *cfg)
 
 static void usage_tree(void)
 {
-	fprintf(stderr, "usage: procterm_bench tree --shape wide|deep --size N [--rounds R]\n");
+	fprintf(stderr, "usage: procterm_bench tree --shape wide|deep --size N [--rounds R]\n"
+			"                           [--methods procterm,cgroup_kill,walker]\n");
 	exit(BENCH_EXIT_USAGE);
+}
+
+/* "procterm,walker": those methods only. */
+static void pick_methods(struct ctx *c, const char *list)
+{
+	bool want[T_NMETHODS] = { false };
+	char buf[128], *tok, *save = NULL;
+	int k;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+		for (k = 0; k < T_NMETHODS; k++)
+			if (!strcmp(tok, tmethod_name[k]))
+				break;
+		if (k == T_NMETHODS)
+			usage_tree();
+		want[k] = true;
+	}
+	for (k = 0; k < T_NMETHODS; k++)
+		if (!want[k] && c->have[k]) {
+			printf("  %s: not measured at this size (--methods %s)\n",
+			       tmethod_name[k], list);
+			c->have[k] = false;
+		}
+}
+
+/* Per-round figures of one phase of the sampler: JSON and, over rounds, kv. */
+struct imp_agg {
+	struct samples max, p99;
+};
+
+static void imp_json(struct json *j, const char *key, const struct stats *st)
+{
+	json_obj_begin(j, key);
+	json_int(j, "n", (int64_t)st->n);
+	if (st->n) {
+		json_num(j, "median_ns", st->median);
+		json_num(j, "p99_ns", st->p99);
+		json_num(j, "max_ns", st->max);
+	}
+	json_obj_end(j);
+}
+
+static void imp_add(struct imp_agg *a, const struct stats *st)
+{
+	if (!st->n)
+		return;
+	samples_add(&a->max, (int64_t)st->max);
+	samples_add(&a->p99, (int64_t)st->p99);
+}
+
+/* Worst over rounds of the worst, median over rounds of the p99. */
+static void imp_put(struct bench_out *o, const char *name, const char *m,
+		    const char *what, struct imp_agg *a)
+{
+	struct stats smax, sp99;
+	char key[64];
+
+	if (!a->max.n)
+		return;
+	stats_of(&a->max, &smax);
+	stats_of(&a->p99, &sp99);
+	snprintf(key, sizeof(key), "%s_max_ns", what);
+	kv_put(o, name, m, key, smax.max);
+	snprintf(key, sizeof(key), "%s_p99_ns", what);
+	kv_put(o, name, m, key, sp99.median);
+	samples_free(&a->max);
+	samples_free(&a->p99);
 }
 
 int bench_tree(int argc, char **argv)
@@ -433,9 +572,13 @@ int bench_tree(int argc, char **argv)
 	pid_t *pids;
 	int k, n;
 
+	const char *methods = NULL;
+
 	for (i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--shape") && i + 1 < argc)
 			shape = argv[++i];
+		else if (!strcmp(argv[i], "--methods") && i + 1 < argc)
+			methods = argv[++i];
 		else if (!strcmp(argv[i], "--size") && i + 1 < argc)
 			cfg.size = strtol(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--rounds") && i + 1 < argc)
@@ -450,6 +593,10 @@ int bench_tree(int argc, char **argv)
 	if (rounds < 1)
 		rounds = env_long("BENCH_TREE_ROUNDS", default_rounds(&cfg), 1, 100000);
 	cfg.build_timeout_ms = env_long("BENCH_BUILD_TIMEOUT_MS", 600000, 1, LONG_MAX / NSEC_PER_MSEC);
+	cfg.impact = impact_enabled() &&
+		     cfg.size >= env_long("BENCH_IMPACT_MIN_N", 1000, 0, LONG_MAX);
+	cfg.idle_ms = env_long("BENCH_IMPACT_IDLE_MS", 1000, 0, 3600000);
+	cfg.check = env_long("BENCH_SIGNAL_CHECK", 64, 0, LONG_MAX);
 	snprintf(name, sizeof(name), "tree-%s-%ld", shape, cfg.size);
 	printf("%s: %s tree of %ld processes (a root and %ld %s), %ld rounds per method\n",
 	       name, shape, cfg.size + 1, cfg.size,
@@ -458,9 +605,15 @@ int bench_tree(int argc, char **argv)
 		emit_skip(name, why);
 		return 0;
 	}
-	member_path();	/* resolved here: the children must not fail on it */
+	/* Resolved here: the children must not fail on it. */
+	if (cfg.deep)
+		chain_path();
+	else
+		member_path();
 
 	ctx_init(&c, false, why, sizeof(why));
+	if (methods)
+		pick_methods(&c, methods);
 	pids = calloc((size_t)cfg.size + 1, sizeof(*pids));
 	trials = calloc((size_t)rounds * T_NMETHODS, sizeof(*trials));
 	if (!pids || !trials)
@@ -473,12 +626,28 @@ int bench_tree(int argc, char **argv)
 			if (tree_trial(&c, &cfg, order[k], pids, t))
 				continue;
 			ntrials++;
-			printf("  round %ld %-12s reaped %10s  (request %s, build %s",
-			       round + 1, tmethod_name[t->m], fmt_ns((double)t->reaped_ns),
+			printf("  round %ld %-12s signalled %10s, reaped %10s  (request %s, build %s",
+			       round + 1, tmethod_name[t->m], fmt_ns((double)t->signalled_ns),
+			       fmt_ns((double)t->reaped_ns),
 			       fmt_ns((double)t->request_ns), fmt_ns((double)t->build_ns));
+			printf(", %.1f kB/process", (double)t->mem_kb / (double)(cfg.size + 1));
 			if (t->m == T_WALKER)
 				printf(", %ld scans", t->scans);
 			printf(")\n");
+			if (t->has_impact) {
+				const struct impact_result *r = &t->imp;
+
+				printf("  %8s fork+exit+wait worst %s, p99 %s (idle %s, %s)",
+				       "", fmt_ns(r->fork[IMPACT_KILL].max),
+				       fmt_ns(r->fork[IMPACT_KILL].p99),
+				       fmt_ns(r->fork[IMPACT_IDLE].max),
+				       fmt_ns(r->fork[IMPACT_IDLE].p99));
+				if (r->rt)
+					printf("; FIFO wakeup worst %s (idle %s)",
+					       fmt_ns(r->wake[IMPACT_KILL].max),
+					       fmt_ns(r->wake[IMPACT_IDLE].max));
+				printf("\n");
+			}
 		}
 	}
 
@@ -488,11 +657,16 @@ int bench_tree(int argc, char **argv)
 	json_int(&o.j, "processes", cfg.size + 1);
 	json_int(&o.j, "rounds", rounds);
 	json_bool(&o.j, "cgroup", c.cg.ok);
+	json_bool(&o.j, "impact", cfg.impact);
+	json_int(&o.j, "impact_idle_ms", cfg.idle_ms);
 	json_obj_begin(&o.j, "methods");
 	for (k = 0; k < T_NMETHODS; k++) {
 		struct samples reap = { 0 }, req = { 0 }, build = { 0 }, scans = { 0 };
-		struct stats sr, sq, sb, ss;
-		long bad = 0, errors = rounds;
+		struct samples sig = { 0 };
+		struct imp_agg agg[4] = { 0 };
+		struct stats sr, sq, sb, ss, sg;
+		long bad = 0, errors = rounds, unsig = 0;
+		bool rt = false;
 
 		if (!c.have[k])
 			continue;
@@ -507,13 +681,39 @@ int bench_tree(int argc, char **argv)
 			samples_add(&reap, t->reaped_ns);
 			samples_add(&req, t->request_ns);
 			samples_add(&build, t->build_ns);
+			samples_add(&sig, t->signalled_ns);
 			if (k == T_WALKER)
 				samples_add(&scans, t->scans);
 			bad += t->bad_status;
+			unsig += t->unsignalled;
 			json_obj_begin(&o.j, NULL);
 			json_int(&o.j, "reaped_ns", t->reaped_ns);
 			json_int(&o.j, "request_ns", t->request_ns);
+			json_int(&o.j, "signalled_ns", t->signalled_ns);
+			json_int(&o.j, "checked", t->checked);
+			json_int(&o.j, "unsignalled", t->unsignalled);
 			json_int(&o.j, "build_ns", t->build_ns);
+			json_int(&o.j, "build_mem_kb", t->mem_kb);
+			if (t->has_impact) {
+				const struct impact_result *r = &t->imp;
+
+				json_obj_begin(&o.j, "impact");
+				json_bool(&o.j, "fifo", r->rt);
+				imp_json(&o.j, "fork_idle", &r->fork[IMPACT_IDLE]);
+				imp_json(&o.j, "fork_kill", &r->fork[IMPACT_KILL]);
+				if (r->rt) {
+					imp_json(&o.j, "wake_idle", &r->wake[IMPACT_IDLE]);
+					imp_json(&o.j, "wake_kill", &r->wake[IMPACT_KILL]);
+				}
+				json_obj_end(&o.j);
+				imp_add(&agg[0], &r->fork[IMPACT_IDLE]);
+				imp_add(&agg[1], &r->fork[IMPACT_KILL]);
+				if (r->rt) {
+					rt = true;
+					imp_add(&agg[2], &r->wake[IMPACT_IDLE]);
+					imp_add(&agg[3], &r->wake[IMPACT_KILL]);
+				}
+			}
 			if (k == T_PROCTERM)
 				json_int(&o.j, "count", t->count);
 			if (k == T_WALKER)
@@ -525,19 +725,31 @@ int bench_tree(int argc, char **argv)
 		stats_of(&req, &sq);
 		stats_of(&build, &sb);
 		stats_of(&scans, &ss);
+		stats_of(&sig, &sg);
 		json_stats(&o.j, "reaped", &sr);
 		json_stats(&o.j, "request", &sq);
+		json_stats(&o.j, "signalled", &sg);
+		json_int(&o.j, "unsignalled", unsig);
 		json_stats(&o.j, "build", &sb);
 		json_int(&o.j, "failed_rounds", errors);
 		json_int(&o.j, "not_sigkill", bad);
 		json_obj_end(&o.j);
-		printf("  %-22s median %10s  (request %s", tmethod_name[k],
-		       fmt_ns(sr.median), fmt_ns(sq.median));
+		printf("  %-22s median %10s  (signalled %s, request %s", tmethod_name[k],
+		       fmt_ns(sr.median), fmt_ns(sg.median), fmt_ns(sq.median));
 		if (k == T_WALKER && ss.n)
 			printf(", %.0f scans", ss.median);
 		printf(")\n");
 		kv_put(&o, name, tmethod_name[k], "median_ns", sr.median);
 		kv_put(&o, name, tmethod_name[k], "request_median_ns", sq.median);
+		kv_put(&o, name, tmethod_name[k], "request_max_ns", sq.max);
+		kv_put(&o, name, tmethod_name[k], "signalled_median_ns", sg.median);
+		kv_put(&o, name, tmethod_name[k], "unsignalled", (double)unsig);
+		imp_put(&o, name, tmethod_name[k], "fork_idle", &agg[0]);
+		imp_put(&o, name, tmethod_name[k], "fork_kill", &agg[1]);
+		imp_put(&o, name, tmethod_name[k], "wake_idle", &agg[2]);
+		imp_put(&o, name, tmethod_name[k], "wake_kill", &agg[3]);
+		if (rt)
+			kv_put(&o, name, tmethod_name[k], "fifo", 1);
 		kv_put(&o, name, tmethod_name[k], "n", (double)sr.n);
 		kv_put(&o, name, tmethod_name[k], "errors", (double)errors);
 		if (k == T_WALKER)
@@ -546,6 +758,7 @@ int bench_tree(int argc, char **argv)
 		samples_free(&req);
 		samples_free(&build);
 		samples_free(&scans);
+		samples_free(&sig);
 	}
 	json_obj_end(&o.j);
 	out_close(&o);

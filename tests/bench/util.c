@@ -823,28 +823,42 @@ long read_long_file(const char *path, long def)
 	return strtol(buf, NULL, 10);
 }
 
-const char *member_path(void)
+static const char *helper_path(char *path, size_t len, const char *var,
+			       const char *name)
 {
-	static char path[PATH_MAX];
-	const char *env = getenv("BENCH_MEMBER");
+	const char *env = getenv(var);
 	char *slash;
 	ssize_t n;
 
 	if (path[0])
 		return path;
 	if (env && *env) {
-		snprintf(path, sizeof(path), "%s", env);
+		snprintf(path, len, "%s", env);
 	} else {
-		n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+		n = readlink("/proc/self/exe", path, len - 32);
 		if (n < 0)
 			die("/proc/self/exe: %s", strerror(errno));
 		path[n] = 0;
 		slash = strrchr(path, '/');
-		snprintf(slash ? slash + 1 : path, 32, "procterm_bench_member");
+		snprintf(slash ? slash + 1 : path, 32, "%s", name);
 	}
 	if (access(path, X_OK))
 		die("%s: %s (build it: make -C tests/bench)", path, strerror(errno));
 	return path;
+}
+
+const char *member_path(void)
+{
+	static char path[PATH_MAX];
+
+	return helper_path(path, sizeof(path), "BENCH_MEMBER", "procterm_bench_member");
+}
+
+const char *chain_path(void)
+{
+	static char path[PATH_MAX];
+
+	return helper_path(path, sizeof(path), "BENCH_CHAIN", "procterm_bench_chain");
 }
 
 /* ---- raw syscalls ---- */

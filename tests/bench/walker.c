@@ -40,6 +40,13 @@ void walker_init(struct walker *w)
 	w->procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (w->procfd < 0)
 		die("/proc: %s", strerror(errno));
+	/* PID_MAX_LIMIT on 64-bit: 4M PIDs, a 512 KiB bitmap. */
+	w->seen_max = read_long_file("/proc/sys/kernel/pid_max", 4194304) + 1;
+	if (w->seen_max > 4194305)
+		w->seen_max = 4194305;
+	w->seen = calloc((size_t)w->seen_max / 8 + 1, 1);
+	if (!w->seen)
+		die("out of memory");
 }
 
 void walker_fini(struct walker *w)
@@ -49,6 +56,7 @@ void walker_fini(struct walker *w)
 	free(w->pid);
 	free(w->ppid);
 	free(w->order);
+	free(w->seen);
 	memset(w, 0, sizeof(*w));
 	w->procfd = -1;
 }
@@ -200,6 +208,9 @@ int walker_kill_tree(struct walker *w, pid_t root, long timeout_ms)
 	int ret = 0;
 
 	w->deadline = now_ns() + timeout_ms * NSEC_PER_MSEC;
+	w->new_kills = 0;
+	w->last_new_kill = 0;
+	memset(w->seen, 0, (size_t)w->seen_max / 8 + 1);
 	for (;;) {
 		long i, n = walker_scan(w, root);
 		pid_t r;
@@ -210,8 +221,23 @@ int walker_kill_tree(struct walker *w, pid_t root, long timeout_ms)
 			break;
 		}
 		for (i = 0; i < n; i++) {
-			kill(w->order[i], SIGKILL);
+			pid_t pid = w->order[i];
+			bool fresh = pid > 0 && pid < w->seen_max &&
+				     !(w->seen[pid / 8] & (1u << (pid % 8)));
+
+			if (kill(pid, SIGKILL))
+				continue;
 			w->kills++;
+			/*
+			 * kill(2) queues SIGKILL before it returns: when the
+			 * last first-time kill returns, every member found so
+			 * far is signalled.
+			 */
+			if (fresh) {
+				w->seen[pid / 8] |= (unsigned char)(1u << (pid % 8));
+				w->new_kills++;
+				w->last_new_kill = now_ns();
+			}
 		}
 		/* Reap what died meanwhile, as a subreaper or init would. */
 		while ((r = waitpid(-1, &st, WNOHANG | __WALL)) > 0)

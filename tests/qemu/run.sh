@@ -56,7 +56,13 @@ QEMU_TIMEOUT=${QEMU_TIMEOUT:-3600}
 QEMU_DEBUG_TIMEOUT=${QEMU_DEBUG_TIMEOUT:-5400}
 QEMU_SILENCE=${QEMU_SILENCE:-240}
 QEMU_SMP=${QEMU_SMP:-2}
+QEMU_MEM_SET=${QEMU_MEM:-}
 QEMU_MEM=${QEMU_MEM:-2G}
+# make bench BENCH_TREE_HUGE=1: a wide tree of 100001 processes needs about
+# 9 GiB in the guest (docs/benchmarks.md, "Scale"); other modes keep 2G.
+if [ "$mode" = bench ] && [ -z "$QEMU_MEM_SET" ] && [ "${BENCH_TREE_HUGE:-0}" = 1 ]; then
+	QEMU_MEM=${BENCH_QEMU_MEM:-12G}
+fi
 # One guest at a time by default: each has QEMU_SMP vCPUs, and on a
 # two-core host several guests at once starve each other's vCPUs (RCU stall
 # reports, timeouts). QEMU_JOBS=N boots N at once where cores allow.
@@ -256,7 +262,9 @@ prepare_kernel() {
 		# (loop scales and budgets: RACE_SCALE, RACE_BUDGET_S,
 		# UNLOAD_CYCLES, UNLOAD_BUDGET_S, DEFERRED_UNLOAD_*, PROCTERM_FUZZ_MSGS,
 		# PROCTERM_FUZZ_SEED, the PT_* trial counts of single tests) reach the
-		# guest.
+		# guest. A bench guest is thrown away: run.sh may raise pid_max and
+		# threads-max there for the largest tree.
+		[ "$mode" = bench ] && echo "export BENCH_RAISE_LIMITS=$(shq "${BENCH_RAISE_LIMITS:-1}")"
 		for v in $(compgen -e | grep -E '^(BENCH_|RACE_|UNLOAD_|DEFERRED_UNLOAD_|PROCTERM_FUZZ_|PT_)' || true); do
 			echo "export $v=$(shq "${!v}")"
 		done

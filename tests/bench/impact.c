@@ -6,10 +6,13 @@
  * no group of the tree's), measures two things continuously while a kill
  * runs, and for a while before it, when nothing is being killed ("idle"):
  *
- *   fork   its main thread times fork() + the child's _exit(0) + waitpid()
- *          in a loop, sleeping BENCH_IMPACT_GAP_US (1000) between samples;
- *          fork and exit both take tasklist_lock for writing, so a reader
- *          holding it (procterm's tree walk) makes them wait;
+ *   fork   its main thread times vfork() + the child's _exit(0) +
+ *          waitpid() in a loop, sleeping BENCH_IMPACT_GAP_US (1000) between
+ *          samples; process creation and exit both take tasklist_lock for
+ *          writing, so a reader holding it (procterm's tree walk) makes
+ *          them wait. vfork: the same locks as fork(), without copying the
+ *          sampler's page tables, which under emulation costs tens of
+ *          milliseconds and would hide what is measured;
  *   wake   one SCHED_FIFO thread per CPU (at most IMPACT_MAXCPU), pinned,
  *          sleeps to an absolute deadline every BENCH_IMPACT_PERIOD_US
  *          (1000) with clock_nanosleep() and records how late it woke, as
@@ -152,7 +155,7 @@ static void sampler(struct impact *im)
 	}
 	while (!shm->stop) {
 		int64_t t0 = now_ns(), t1;
-		pid_t pid = fork();
+		pid_t pid = vfork();
 		int st;
 
 		if (pid == 0)

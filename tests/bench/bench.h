@@ -279,6 +279,7 @@ enum { IMPACT_IDLE, IMPACT_KILL, IMPACT_NPHASES };
 struct impact;
 struct impact_result {
 	bool rt;			/* the SCHED_FIFO threads ran */
+	bool fork_fifo;			/* the fork loop ran at SCHED_FIFO */
 	struct stats fork[IMPACT_NPHASES];	/* fork + exit + wait, ns */
 	struct stats wake[IMPACT_NPHASES];	/* SCHED_FIFO wakeup latency, ns */
 };

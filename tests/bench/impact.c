@@ -12,7 +12,12 @@
  *          writing, so a reader holding it (procterm's tree walk) makes
  *          them wait. vfork: the same locks as fork(), without copying the
  *          sampler's page tables, which under emulation costs tens of
- *          milliseconds and would hide what is measured;
+ *          milliseconds and would hide what is measured. The loop runs at
+ *          SCHED_FIFO BENCH_IMPACT_FORK_PRIO (70; 0: SCHED_OTHER): a normal
+ *          process would mostly measure its fair share of a CPU among
+ *          thousands of dying processes, which every method creates alike;
+ *          at a real-time priority what remains is lock waits and code that
+ *          cannot be preempted, which is what tells the methods apart;
  *   wake   one SCHED_FIFO thread per CPU (at most IMPACT_MAXCPU), pinned,
  *          sleeps to an absolute deadline every BENCH_IMPACT_PERIOD_US
  *          (1000) with clock_nanosleep() and records how late it woke, as
@@ -49,6 +54,7 @@ struct impact_shm {
 	volatile int phase;
 	volatile int stop;
 	volatile int rt_ok;	/* SCHED_FIFO could be set */
+	volatile int fork_fifo;	/* the fork loop runs at SCHED_FIFO */
 	volatile int nwake;	/* wake threads started */
 	size_t fork_off[IMPACT_NPHASES];
 	size_t wake_off[IMPACT_NPHASES][IMPACT_MAXCPU];
@@ -59,7 +65,7 @@ struct impact {
 	size_t len;
 	pid_t pid;
 	long gap_us, period_us;
-	int rt_prio, ncpu;
+	int rt_prio, fork_prio, ncpu;
 };
 
 static struct series *series_at(struct impact_shm *shm, size_t off)
@@ -133,25 +139,20 @@ static void *wake_thread(void *p)
 	return NULL;
 }
 
-__attribute__((noreturn))
-static void sampler(struct impact *im)
+/* Apart from sampler(): vfork() may clobber the caller's locals. */
+__attribute__((noinline)) static void fork_loop(struct impact *im)
 {
 	struct impact_shm *shm = im->shm;
-	struct wake_arg args[IMPACT_MAXCPU];
-	pthread_t th[IMPACT_MAXCPU];
 	struct timespec gap = {
 		.tv_sec = im->gap_us / 1000000,
 		.tv_nsec = (im->gap_us % 1000000) * 1000,
 	};
-	int i, nth = 0;
 
-	child_reset_signals();
-	close_fds_except(-1);
-	for (i = 0; i < im->ncpu && im->rt_prio > 0; i++) {
-		args[i].im = im;
-		args[i].cpu = i;
-		if (!pthread_create(&th[nth], NULL, wake_thread, &args[i]))
-			nth++;
+	if (im->fork_prio > 0) {
+		struct sched_param sp = { .sched_priority = im->fork_prio };
+
+		if (!pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp))
+			shm->fork_fifo = 1;
 	}
 	while (!shm->stop) {
 		int64_t t0 = now_ns(), t1;
@@ -169,6 +170,24 @@ static void sampler(struct impact *im)
 		if (im->gap_us)
 			nanosleep(&gap, NULL);
 	}
+}
+
+__attribute__((noreturn))
+static void sampler(struct impact *im)
+{
+	struct wake_arg args[IMPACT_MAXCPU];
+	pthread_t th[IMPACT_MAXCPU];
+	int i, nth = 0;
+
+	child_reset_signals();
+	close_fds_except(-1);
+	for (i = 0; i < im->ncpu && im->rt_prio > 0; i++) {
+		args[i].im = im;
+		args[i].cpu = i;
+		if (!pthread_create(&th[nth], NULL, wake_thread, &args[i]))
+			nth++;
+	}
+	fork_loop(im);
 	for (i = 0; i < nth; i++)
 		pthread_join(th[i], NULL);
 	_exit(0);
@@ -191,6 +210,7 @@ struct impact *impact_start(void)
 	im->gap_us = env_long("BENCH_IMPACT_GAP_US", 1000, 0, 1000000);
 	im->period_us = env_long("BENCH_IMPACT_PERIOD_US", 1000, 50, 1000000);
 	im->rt_prio = (int)env_long("BENCH_IMPACT_RT_PRIO", 80, 0, 99);
+	im->fork_prio = (int)env_long("BENCH_IMPACT_FORK_PRIO", 70, 0, 99);
 	im->ncpu = n < 1 ? 1 : n > IMPACT_MAXCPU ? IMPACT_MAXCPU : (int)n;
 	fsz = sizeof(struct series) + FORK_CAP * sizeof(int64_t);
 	wsz = sizeof(struct series) + WAKE_CAP * sizeof(int64_t);
@@ -238,6 +258,7 @@ void impact_stop(struct impact *im, struct impact_result *r)
 		;
 	reg_del(im->pid);
 	r->rt = im->shm->rt_ok;
+	r->fork_fifo = im->shm->fork_fifo;
 	for (p = 0; p < IMPACT_NPHASES; p++) {
 		struct samples all = { 0 };
 		int64_t wmax = 0;

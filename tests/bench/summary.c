@@ -347,8 +347,8 @@ static void print_signalled(void)
 		return;
 	printf("\nTree kill, request -> every member signalled (SIGKILL pending or dead),\n"
 	       "beside request -> all reaped; medians\n");
-	put_line("  %-18s %10s %10s %10s  %9s  %9s %9s", "tree", "procterm",
-		 "cgroup.kill", "walker", "walker/pt", "reaped:", "pt/cgroup");
+	put_line("  %-18s %11s %11s %11s  %10s  %s", "tree", "procterm",
+		 "cgroup.kill", "walker", "walker/pt", "reaped: procterm/cgroup.kill");
 	for (i = 0; i < n; i++) {
 		double p = get(b[i], "procterm", "signalled_median_ns");
 		double c = get(b[i], "cgroup_kill", "signalled_median_ns");
@@ -356,8 +356,8 @@ static void print_signalled(void)
 		double pr = get(b[i], "procterm", "median_ns");
 		double cr = get(b[i], "cgroup_kill", "median_ns");
 
-		put_line("  %-18s %10s %10s %10s  %9s  %9s %9s", b[i] + 5, ns_or_dash(p),
-			 ns_or_dash(c), ns_or_dash(w), ratio_s(w, p), "", ratio_s(pr, cr));
+		put_line("  %-18s %11s %11s %11s  %10s  %s", b[i] + 5, ns_or_dash(p),
+			 ns_or_dash(c), ns_or_dash(w), ratio_s(w, p), ratio_s(pr, cr));
 	}
 }
 

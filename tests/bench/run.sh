@@ -199,6 +199,9 @@ for b in $BENCH_ONLY; do
 			esac
 			for size in $sizes; do
 				if [ "$size" -gt 10000 ] 2>/dev/null; then
+					# Under TCG a build of 100000 takes ten minutes or more.
+					BENCH_TIMEOUT=${BENCH_HUGE_TIMEOUT:-3600} \
+					BENCH_BUILD_TIMEOUT_MS=${BENCH_BUILD_TIMEOUT_MS:-2400000} \
 					run_one "tree-$shape-$size" tree --shape "$shape" --size "$size" \
 						--methods "$BENCH_TREE_HUGE_METHODS"
 				else

@@ -153,7 +153,8 @@ static void tree_root(int wfd, const char *cgpath, bool deep, long n)
 /* Read @want PIDs from @fd; returns how many, or -errno a member reported. */
 static long read_pids(int fd, pid_t *pids, long want, long timeout_ms)
 {
-	int64_t end = now_ns() + timeout_ms * NSEC_PER_MSEC;
+	int64_t start = now_ns(), end = start + timeout_ms * NSEC_PER_MSEC;
+	int64_t say = start + 60 * NSEC_PER_SEC;
 	unsigned char buf[4096 + sizeof(int32_t)];
 	size_t have = 0;
 	long got = 0;
@@ -166,6 +167,12 @@ static long read_pids(int fd, pid_t *pids, long want, long timeout_ms)
 
 		if (left <= 0)
 			return -ETIMEDOUT;
+		/* A large tree builds for minutes: say so, now and then. */
+		if (now_ns() > say) {
+			printf("    building: %ld of %ld after %lld s\n", got, want,
+			       (long long)((now_ns() - start) / NSEC_PER_SEC));
+			say += 60 * NSEC_PER_SEC;
+		}
 		if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) < 0) {
 			if (errno == EINTR)
 				continue;

@@ -28,7 +28,7 @@
 # KVM when a probe boot works under it, else TCG), QEMU_JOBS (guests booted at once,
 # default 1; with more than one the consoles are
 # interleaved on stdout, each line tagged [FLAVOUR]), QEMU_SMP
-# (2), QEMU_MEM (2G),
+# (2), QEMU_MEM (2G; --bench with BENCH_TREE_HUGE=1: BENCH_QEMU_MEM, 12G),
 # QEMU_EXTRA (more QEMU arguments), QEMU_APPEND (more kernel command line),
 # PROCTERM_CACHE (downloaded kernels).
 set -euo pipefail

@@ -57,16 +57,27 @@ struct ctx {
 };
 
 /*
- * The request runs at SCHED_FIFO @prio (0: as it is), back to SCHED_OTHER
- * after. Once SIGKILL is queued on 10 000 members, all of them are
+ * The request runs at SCHED_FIFO @prio on CPU 0, then back to SCHED_OTHER
+ * on every CPU. Once SIGKILL is queued on 10 000 members, all of them are
  * runnable; a requester of normal priority then waits for its share of a
  * CPU among them before its system call even returns, and "signalled"
- * would time the victims' exits, not the kill.
+ * would time the victims' exits, not the kill. CPU 0: the sampler's fork
+ * loop runs on the last CPU (impact.c), so that it is never queued behind
+ * the request itself and sees only what the request holds.
  */
 static void request_prio(int prio)
 {
 	struct sched_param sp = { .sched_priority = prio };
+	long i, n = sysconf(_SC_NPROCESSORS_CONF);
+	cpu_set_t set;
 
+	CPU_ZERO(&set);
+	if (prio)
+		CPU_SET(0, &set);
+	else
+		for (i = 0; i < n && i < CPU_SETSIZE; i++)
+			CPU_SET(i, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 	sched_setscheduler(0, prio ? SCHED_FIFO : SCHED_OTHER, &sp);
 }
 

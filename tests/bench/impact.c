@@ -56,6 +56,7 @@ struct impact_shm {
 	volatile int stop;
 	volatile int rt_ok;	/* SCHED_FIFO could be set */
 	volatile int fork_fifo;	/* the fork loop runs at SCHED_FIFO */
+	volatile int ready;	/* the fork loop took its first sample */
 	volatile int nwake;	/* wake threads started */
 	size_t fork_off[IMPACT_NPHASES];
 	size_t wake_off[IMPACT_NPHASES][IMPACT_MAXCPU];
@@ -176,6 +177,7 @@ __attribute__((noinline)) static void fork_loop(struct impact *im)
 			t1 = now_ns();
 			series_add(series_at(shm, shm->fork_off[shm->phase]), FORK_CAP, t1 - t0);
 		}
+		shm->ready = 1;
 		if (im->gap_us)
 			nanosleep(&gap, NULL);
 	}
@@ -244,6 +246,14 @@ struct impact *impact_start(void)
 	if (im->pid == 0)
 		sampler(im);
 	reg_add(im->pid, false);
+	/*
+	 * Under emulation a fork and the threads' start can take a second:
+	 * the idle phase starts once the sampler samples.
+	 */
+	for (c = 0; c < 1000 && !im->shm->ready; c++)
+		sleep_ms(10);
+	if (!im->shm->ready)
+		warnx_("the impact sampler did not start within 10 s");
 	return im;
 }
 

@@ -260,14 +260,15 @@ struct tree_cfg {
  * SIGKILL pending: kill(2), a cgroup.kill write and a procterm request all
  * queue SIGKILL before they return. Look at @cfg->check members spread over
  * the tree (all with 0), the root included; a member seen alive without
- * it is looked at once more (it may be between dequeuing SIGKILL and
- * marking itself exiting). Returns how many were alive and not signalled.
+ * it is looked at again for 100 ms (it may be between dequeuing SIGKILL
+ * and marking itself exiting). Returns how many were alive and not signalled.
  */
 static long check_signalled(const struct tree_cfg *cfg, pid_t root,
 			    const pid_t *pids, long procs, long *checked)
 {
 	long step = cfg->check && cfg->check < procs ? procs / cfg->check : 1;
 	long i, bad = 0;
+	int k;
 
 	*checked = 0;
 	for (i = -1; i < procs; i += (i < 0 ? 1 : step)) {
@@ -276,8 +277,13 @@ static long check_signalled(const struct tree_cfg *cfg, pid_t root,
 		(*checked)++;
 		if (proc_dying(pid))
 			continue;
-		sched_yield();
-		if (!proc_dying(pid))
+		/*
+		 * Between dequeuing SIGKILL and setting PF_EXITING a member
+		 * shows neither; under emulation its vCPU can stall there.
+		 */
+		for (k = 0; k < 5 && !proc_dying(pid); k++)
+			sleep_ms(20);
+		if (k == 5)
 			bad++;
 	}
 	return bad;

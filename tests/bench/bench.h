@@ -253,6 +253,8 @@ struct walker {
 	int64_t last_new_kill;	/* now_ns() after the last of them */
 	unsigned char *seen;	/* bitmap of signalled PIDs, seen_max bits */
 	long seen_max;
+	/* Called once the first scan's kills are sent; NULL: nothing. */
+	void (*after_first_pass)(void);
 	int64_t deadline;	/* now_ns() after which a scan gives up; 0: none */
 };
 

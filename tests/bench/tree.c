@@ -81,6 +81,16 @@ static void request_prio(int prio)
 	sched_setscheduler(0, prio ? SCHED_FIFO : SCHED_OTHER, &sp);
 }
 
+/*
+ * The walker signals at the request's priority, then rescans at normal
+ * priority: a real-time walker polling /proc in a loop would keep its own
+ * victims off its CPU until they are gone.
+ */
+static void walker_demote(void)
+{
+	request_prio(0);
+}
+
 static void ctx_init(struct ctx *c, bool want_pids, char *why, size_t whylen)
 {
 	memset(c, 0, sizeof(*c));
@@ -94,6 +104,8 @@ static void ctx_init(struct ctx *c, bool want_pids, char *why, size_t whylen)
 	c->walker_timeout_ms = env_long("BENCH_WALKER_TIMEOUT_MS", 120000, 1, LONG_MAX / NSEC_PER_MSEC);
 	c->reap_timeout_ms = env_long("BENCH_REAP_TIMEOUT_MS", 300000, 1, LONG_MAX / NSEC_PER_MSEC);
 	c->request_prio = (int)env_long("BENCH_REQUEST_PRIO", 60, 0, 99);
+	if (c->request_prio)
+		c->w.after_first_pass = walker_demote;
 }
 
 static void ctx_fini(struct ctx *c)

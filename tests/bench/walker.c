@@ -239,6 +239,8 @@ int walker_kill_tree(struct walker *w, pid_t root, long timeout_ms)
 				w->last_new_kill = now_ns();
 			}
 		}
+		if (w->scans == 1 && w->after_first_pass)
+			w->after_first_pass();
 		/* Reap what died meanwhile, as a subreaper or init would. */
 		while ((r = waitpid(-1, &st, WNOHANG | __WALL)) > 0)
 			w->reaped++;

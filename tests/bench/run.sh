@@ -166,8 +166,14 @@ run_one() {
 	t0=$(now)
 	timeout -k 30 "$BENCH_TIMEOUT" "$bin" -d "$work" "$@" &
 	child=$!
+	# A tree of 10000 reaps or walks for minutes without a word: the
+	# harness stops a guest silent for QEMU_SILENCE (240 s).
+	( n=0; while sleep 60; do n=$((n + 60)); say "  ($name: still running after $n s)"; done ) &
+	beat=$!
 	wait "$child"
 	rc=$?
+	kill "$beat" 2>/dev/null
+	wait "$beat" 2>/dev/null
 	child=
 	t1=$(now)
 	case $rc in

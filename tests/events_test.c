@@ -566,7 +566,7 @@ static void tree_events(struct __test_metadata *_metadata,
 	/* An immediate tree's request id is in the reply, and its events'. */
 	ASSERT_TRUE(r.a.has[PROCTERM_A_REQUEST_ID]);
 	id = r.a.u[PROCTERM_A_REQUEST_ID];
-	ASSERT_NE(0, id);
+	ASSERT_NE(0ULL, (unsigned long long)id);
 
 	/* Reap them all (we are their subreaper): all dead before the sentinel. */
 	while (reaped < members) {

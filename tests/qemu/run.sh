@@ -83,12 +83,18 @@ esac
 t_start=$(date +%s)
 total_pass=0 total_fail=0 total_skip=0
 summary=()
+# Each failed test's last diagnostic lines, for a log read from its end
+# (.ci/run prints this file last).
+failures=$repo/build/failures.txt
+mkdir -p "$repo/build"
+: > "$failures"
 
 # A failure found on the host side: printed as a TAP line and counted.
 host_fail() {
 	total_fail=$((total_fail + 1))
 	summary+=("not ok - host: $*")
 	echo "not ok - host: $*"
+	echo "not ok - host: $*" >> "$failures"
 }
 
 # A heading in the log, with the time since the start.
@@ -170,6 +176,22 @@ tap_count() {
 			else p++
 		}
 		END { printf "%d %d %d\n", p, f, s }'
+}
+
+# Each failed test of a TAP stream with the diagnostic lines ("# ...")
+# printed since the test before it ended, the last 12 of them.
+tap_failures() {
+	tr -d '\r' < "$1" | awk '
+		/^[[:space:]]*(not )?ok [0-9]+/ {
+			if ($0 ~ /^[[:space:]]*not ok/ && toupper($0) !~ /#[[:space:]]*SKIP/) {
+				for (i = (n > 12 ? n - 12 : 0); i < n; i++)
+					print "    " buf[i % 12]
+				print "  " $0
+			}
+			n = 0
+			next
+		}
+		/^[[:space:]]*#/ { buf[n % 12] = $0; n++ }'
 }
 
 # Kernel messages on the console (they carry a [ seconds ] stamp) that mean
@@ -411,6 +433,10 @@ report_kernel() {
 	if [ "$f" -gt 0 ]; then
 		tr -d '\r' < "$results" | grep -E '^[[:space:]]*not ok [0-9]+' |
 			grep -viE '#[[:space:]]*SKIP' | sed "s/^[[:space:]]*/  $flavour: /"
+		{
+			echo "== $flavour ($kver): failed tests, with their last diagnostics"
+			tap_failures "$results"
+		} >> "$failures"
 	fi
 
 	if [ -f "$dir/qemu.stuck" ]; then

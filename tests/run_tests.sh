@@ -22,7 +22,8 @@
 #
 # Test programs are the executables tests/*_test and tests/*_test.sh, run in
 # sorted order from tests/ with stdin from /dev/null, each under timeout(1)
-# (tests/settings: "timeout=SECONDS", default 300). A program that exits
+# (tests/settings: "timeout=SECONDS", default 300) in a session of its own;
+# what it leaves running when it ends is listed and killed. A program that exits
 # neither 0 nor 4 (KSFT_SKIP) without printing a "not ok" line gets one;
 # exit 4 with no result line counts as one skip, exit 0 with none as one pass.
 set -uo pipefail
@@ -143,11 +144,24 @@ for name in "${progs[@]}"; do
 	# live kernel is not that.
 	( s=0; while sleep 60; do s=$((s + 60)); echo "# $name: still running after ${s}s"; done ) &
 	beat=$!
-	(cd "$tests_dir" && exec timeout -k 10 "$timeout" "${cmd[@]}" </dev/null) 2>&1 |
-		tee "$log"
-	rc=${PIPESTATUS[0]}
+	# The program writes to its log file, not to a pipe, in a session
+	# of its own: a process it leaves behind cannot keep the runner
+	# waiting for an end of file, and is found by its session id (the
+	# timeout process's PID) once the program is done.
+	(cd "$tests_dir" && exec setsid timeout -k 10 "$timeout" "${cmd[@]}" \
+		</dev/null >"$log" 2>&1) &
+	sid=$!
+	tail -n +1 -s 0.2 --pid="$sid" -f "$log"
+	wait "$sid"
+	rc=$?
 	kill "$beat" 2>/dev/null
 	wait "$beat" 2>/dev/null
+	left=$(pgrep -d, -s "$sid" 2>/dev/null)
+	if [ -n "$left" ]; then
+		echo "# $name left processes behind (session $sid), killed now:"
+		ps -o pid=,ppid=,stat=,comm= -p "$left" 2>/dev/null | head -n 20 | comment
+		pkill -KILL -s "$sid" 2>/dev/null
+	fi
 	t1=$(date +%s%N)
 	results=$(grep -cE "$result_re" "$log")
 	failed=$(grep -cE '^[[:space:]]*not ok [0-9]+' "$log")

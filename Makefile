@@ -176,10 +176,11 @@ deb: $(DKMS_CONF)
 	rm -rf $(DEB_DIR)
 	@$(CURDIR)/tests/qemu/sync-src.sh $(CURDIR) $(DEB_SRC) Kbuild kmod include ctl
 	@rm -f $(DEB_SRC)/.synced-files
-	mkdir -p $(DEB_SRC)/debian $(DEB_SRC)/ctl/man $(DEB_SRC)/ctl/completion
+	mkdir -p $(DEB_SRC)/debian $(DEB_SRC)/ctl/man $(DEB_SRC)/ctl/completion $(DEB_SRC)/ctl/systemd
 	cp README.md $(DEB_SRC)/
 	cp ctl/man/procterm.8 $(DEB_SRC)/ctl/man/
 	cp ctl/completion/procterm.bash-completion $(DEB_SRC)/ctl/completion/
+	cp ctl/systemd/procterm-rules.service $(DEB_SRC)/ctl/systemd/
 	cp -r kmod/debian/. $(DEB_SRC)/debian/
 	cp ctl/debian/procterm.* $(DEB_SRC)/debian/
 	{ cat kmod/debian/control; echo; cat ctl/debian/control; } > $(DEB_SRC)/debian/control

@@ -141,7 +141,7 @@ fi
 # A command name with a tab, a backslash and an escape byte.
 spawn bash -c 'printf "t\tb\\\\x\033" >/proc/$$/comm; sleep 1000 & wait'
 odd=$last
-for _ in $(seq 100); do
+for _ in $(seq 600); do	# up to 30 s: a loaded guest is slow to start bash
 	[ "$(cat /proc/$odd/comm)" != bash ] && break
 	sleep 0.05
 done

@@ -163,13 +163,29 @@ static long hammer_sent(void)
 	return n;
 }
 
-/* Let the hammers send at least @n more requests (bounded in time). */
+/* Has every hammer sent a request that counts? */
+static bool hammers_all_counted(void)
+{
+	int i;
+
+	for (i = 0; i < NHAMMER; i++)
+		if (!__atomic_load_n(&hs->h[i].strict, __ATOMIC_RELAXED))
+			return false;
+	return true;
+}
+
+/*
+ * Let the hammers send at least @n more requests, and each of them one
+ * that counts (on a loaded machine one hammer can do all @n before another
+ * first runs); bounded in time.
+ */
 static void hammer_for(long n)
 {
-	int64_t deadline = mono_ms() + 10000;
+	int64_t deadline = mono_ms() + 1000LL * pt_timeout(10);
 	long from = hammer_sent();
 
-	while (hammer_sent() - from < n && mono_ms() < deadline)
+	while ((hammer_sent() - from < n || !hammers_all_counted()) &&
+	       mono_ms() < deadline)
 		sleep_us(500);
 }
 

@@ -1113,8 +1113,10 @@ TEST_F(target, wrong_start_time_is_esrch)
 			       (unsigned long long)wrong[i], a.msg);
 		ASSERT_ALIVE(self->child, "a handle with the wrong start time");
 	}
+	/* Untouched: asleep, or running on its way back to sleep. */
 	ASSERT_EQ(0, pt_read_stat(self->child, &st));
-	EXPECT_EQ('S', st.state);
+	EXPECT_NE(NULL, strchr("SR", st.state))
+		TH_LOG("the sleeper is in state %c", st.state);
 }
 
 /* A handle outliving its process: ESRCH; of a zombie: already exited. */

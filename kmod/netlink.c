@@ -380,7 +380,7 @@ static int pt_rule_precheck(struct genl_info *info, struct pt_rule_spec *spec)
 	if (spec->cgroup)
 		spec->conds |= PT_COND_CGROUP;
 	if (tb[PROCTERM_A_RULE_UID]) {
-		spec->uid = make_kuid(current_user_ns(),
+		spec->uid = make_kuid(&init_user_ns,
 				      nla_get_u32(tb[PROCTERM_A_RULE_UID]));
 		if (!uid_valid(spec->uid)) {
 			NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_RULE_UID],

@@ -264,7 +264,6 @@ struct pt_rule_spec {
 
 int pt_rules_init(void);
 void pt_rules_exit(void);
-bool pt_rules_available(void);
 int pt_rule_add(const struct pt_rule_spec *spec, u32 *id,
 		struct netlink_ext_ack *extack);
 int pt_rule_del(u32 id, struct netlink_ext_ack *extack);

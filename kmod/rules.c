@@ -53,6 +53,8 @@
 #include <linux/dcache.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/hash.h>
+#include <linux/log2.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/rculist.h>
@@ -66,13 +68,16 @@
 #include <net/genetlink.h>
 
 #include <linux/procterm.h>
+#include "compat.h"
 #include "procterm.h"
 
+#define PT_RULES_HARD_MAX	1024
 static unsigned int max_rules = 256;
 
 static int pt_max_rules_set(const char *val, const struct kernel_param *kp)
 {
-	return param_set_uint_minmax(val, kp, 0, 65536);
+	/* The probe walks every rule with preemption off: keep it short. */
+	return param_set_uint_minmax(val, kp, 0, PT_RULES_HARD_MAX);
 }
 
 static const struct kernel_param_ops pt_max_rules_ops = {
@@ -81,7 +86,7 @@ static const struct kernel_param_ops pt_max_rules_ops = {
 };
 
 module_param_cb(max_rules, &pt_max_rules_ops, &max_rules, 0644);
-MODULE_PARM_DESC(max_rules, "exec rules in the table (all users; 0..65536)");
+MODULE_PARM_DESC(max_rules, "exec rules in the table (all users; 0..1024)");
 
 struct pt_rule {
 	struct list_head node;		/* pt_rules, RCU */
@@ -128,10 +133,28 @@ static struct tracepoint *pt_tp_exec;
 struct pt_rule_work {
 	struct callback_head cb;
 	struct file *exe;		/* referenced */
+	unsigned int bucket;		/* in pt_rule_uid_used[] */
 };
 
 static struct pt_rule_work pt_rule_works[PT_RULE_WORKS];
 static DECLARE_BITMAP(pt_rule_works_used, PT_RULE_WORKS);
+
+/*
+ * A slot is held from the probe until the task work runs, which a task
+ * kept off the CPU (SCHED_IDLE next to busy loops, a throttled cpu.max)
+ * can put off for as long as it likes. So that one user cannot take the
+ * whole pool and leave everyone else's execs unmatched, the slots in use
+ * are counted per bucket of real uids (a hash: a user cannot choose its
+ * bucket's other members), each bucket limited to a quarter of the pool.
+ */
+#define PT_RULE_UID_BUCKETS	32
+#define PT_RULE_UID_SHARE	(PT_RULE_WORKS / 4)
+static atomic_t pt_rule_uid_used[PT_RULE_UID_BUCKETS];
+
+static unsigned int pt_rule_uid_bucket(kuid_t uid)
+{
+	return hash_32(__kuid_val(uid), ilog2(PT_RULE_UID_BUCKETS));
+}
 
 #ifdef PF_USER_WORKER
 #define PT_PF_NOT_USER (PF_KTHREAD | PF_IO_WORKER | PF_USER_WORKER)
@@ -287,9 +310,12 @@ static bool pt_rule_fire(struct pt_rule *r)
 		return false;
 	}
 	ret = pt_self_kill(&k);
-	if (ret && ret != -EALREADY)
+	/* Refused (the adder may not kill it): a later rule may. */
+	if (ret && ret != -EALREADY) {
 		pt_stat_add(PT_STAT_RULE_REFUSED, 1);
-	/* Someone else's kill, or a refusal: no later rule fires either. */
+		return false;
+	}
+	/* Killed, or someone else's kill came first: nothing more fires. */
 	return true;
 }
 
@@ -305,6 +331,7 @@ static void pt_rule_work_fn(struct callback_head *cb)
 	u32 after = 0;
 
 	/* The slot is free again once its fields are read. */
+	atomic_dec(&pt_rule_uid_used[w->bucket]);
 	clear_bit_unlock(w - pt_rule_works, pt_rule_works_used);
 
 	/*
@@ -321,6 +348,9 @@ static void pt_rule_work_fn(struct callback_head *cb)
 			if (IS_ERR(path))
 				path = NULL;
 		}
+		/* No path: no path rule can match; say so, as for a full pool. */
+		if (!path)
+			pt_stat_add(PT_STAT_RULE_MISSED, 1);
 	}
 	do {
 		r = pt_rule_next_match(after, path, &expire);
@@ -341,30 +371,39 @@ out:
 }
 
 /* Probe context: preemption disabled; atomics only. */
-static void pt_rule_queue(struct file *exe)
+static void pt_rule_queue(struct file *exe, kuid_t uid)
 {
+	unsigned int i, bucket = pt_rule_uid_bucket(uid);
 	struct pt_rule_work *w;
-	unsigned int i;
 
+	/* This user's share first, then a slot. */
+	if (!atomic_add_unless(&pt_rule_uid_used[bucket], 1, PT_RULE_UID_SHARE)) {
+		pt_stat_add(PT_STAT_RULE_MISSED, 1);
+		return;
+	}
 	do {
 		i = find_first_zero_bit(pt_rule_works_used, PT_RULE_WORKS);
 		if (i >= PT_RULE_WORKS) {
+			atomic_dec(&pt_rule_uid_used[bucket]);
 			pt_stat_add(PT_STAT_RULE_MISSED, 1);
 			return;
 		}
 	} while (test_and_set_bit_lock(i, pt_rule_works_used));
 	w = &pt_rule_works[i];
+	w->bucket = bucket;
 	/* Fails once unloading began: the exec goes on unmatched. */
 	if (!try_module_get(THIS_MODULE))
 		goto release;
 	w->exe = get_file(exe);
 	init_task_work(&w->cb, pt_rule_work_fn);
-	if (!task_work_add(current, &w->cb, TWA_RESUME))
+	/* Not allocating: KASAN's stack record would (TWAF_NO_ALLOC). */
+	if (!task_work_add(current, &w->cb, PT_TWA_RESUME_ATOMIC))
 		return;
 	/* Not the last reference: bprm holds one. */
 	fput(w->exe);
 	module_put(THIS_MODULE);
 release:
+	atomic_dec(&pt_rule_uid_used[bucket]);
 	clear_bit_unlock(i, pt_rule_works_used);
 }
 
@@ -396,7 +435,7 @@ static void pt_probe_exec(void *data, struct task_struct *p, pid_t old_pid,
 	}
 	rcu_read_unlock();
 	if (maybe)
-		pt_rule_queue(bprm->file);
+		pt_rule_queue(bprm->file, x.uid);
 }
 
 /* A rule never listed: everything goes now. */
@@ -413,10 +452,6 @@ static void pt_rule_free_unlisted(struct pt_rule *r)
 	kfree(r);
 }
 
-bool pt_rules_available(void)
-{
-	return pt_tp_exec;
-}
 
 /*
  * Add a rule (the caller has checked CAP_SYS_ADMIN and the attributes);
@@ -487,6 +522,13 @@ int pt_rule_add(const struct pt_rule_spec *spec, u32 *id,
 	if (pt_rules_nr >= READ_ONCE(max_rules)) {
 		mutex_unlock(&pt_rules_lock);
 		NL_SET_ERR_MSG_MOD(extack, "the rule table is full (module parameter max_rules)");
+		ret = -ENOSPC;
+		goto err_free;
+	}
+	/* Ids only grow (the walk and the dump cursor rely on it). */
+	if (pt_rules_next_id == U32_MAX) {
+		mutex_unlock(&pt_rules_lock);
+		NL_SET_ERR_MSG_MOD(extack, "rule ids are used up; reload the module");
 		ret = -ENOSPC;
 		goto err_free;
 	}
@@ -573,7 +615,7 @@ static int pt_rule_fill(struct sk_buff *skb, struct netlink_callback *cb,
 	     nla_put_string(skb, PROCTERM_A_RULE_PATH, r->path)) ||
 	    ((r->conds & PT_COND_UID) &&
 	     nla_put_u32(skb, PROCTERM_A_RULE_UID,
-			 from_kuid_munged(current_user_ns(), r->uid))) ||
+			 from_kuid_munged(&init_user_ns, r->uid))) ||
 	    ((r->conds & PT_COND_PARENT_COMM) &&
 	     nla_put_string(skb, PROCTERM_A_RULE_PARENT_COMM, r->parent_comm)) ||
 	    ((r->conds & PT_COND_CGROUP) &&
@@ -607,6 +649,8 @@ int pt_rule_dump_start(struct netlink_callback *cb)
 		return -ENOMEM;
 	ctx->next_id = 1;
 	cb->args[0] = (long)ctx;
+	/* Room for the largest rule: a path and a cgroup path. */
+	cb->min_dump_alloc = 2 * PROCTERM_RULE_PATH_LEN + 1024;
 	return 0;
 }
 

@@ -168,6 +168,7 @@ exec_insmod() {
 		say "run.sh: exec: cannot load procterm again (insmod ${PROCTERM_KO:-: PROCTERM_KO unset}): the module is NOT loaded"
 		return 1
 	fi
+	say "exec: procterm loaded again ($PROCTERM_KO)"
 }
 exec_rules() {
 	exec_dirty=1
@@ -295,12 +296,14 @@ run_exec() {
 				if ! rmmod procterm; then
 					exec_skip "$r" "rmmod procterm failed"
 					continue
-				fi ;;
+				fi
+				say "exec: procterm unloaded" ;;
 			rules*)
 				exec_insmod || { failed=1; return; }
 				exec_rules "$f/${p#rules}" || {
 					say "run.sh: exec: the rules of phase $p could not be loaded"
-					failed=1; continue; } ;;
+					failed=1; continue; }
+				say "exec: $("$PROCTERM" rule list --json | grep -o '"id":' | wc -l) rules listed" ;;
 			esac
 			run_one "exec-$p-r$r" exec --phase "$p" --round "$r"
 		done

@@ -304,6 +304,7 @@ int bench_storm(int argc, char **argv);
 int bench_deferred(int argc, char **argv);
 int bench_cli(int argc, char **argv);
 int bench_reap(int argc, char **argv);
+int bench_exec(int argc, char **argv);
 int bench_summary(int argc, char **argv);
 
 #endif /* PROCTERM_BENCH_H */

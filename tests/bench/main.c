@@ -49,6 +49,7 @@ static const struct {
 	{ "deferred",	bench_deferred,	"4. SIGCONT -> reaped (BENCH_DEFERRED_N)" },
 	{ "cli",	bench_cli,	"5. procterm kill vs /bin/kill (BENCH_CLI_N, PROCTERM)" },
 	{ "reap",	bench_reap,	"6. [--busy] memory freed/s: kill + process_mrelease vs SIGKILL" },
+	{ "exec",	bench_exec,	"7. --phase NAME [--round R]: fork+exec+wait (BENCH_EXEC_N)" },
 	{ "summary",	bench_summary,	"[-j FILE] DIR: the table and the goals" },
 };
 

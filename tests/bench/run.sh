@@ -77,7 +77,7 @@ esac
 	say "run.sh: warning: not root; cgroup.kill and the fork storm need root and will be skipped or fail"
 
 # ---- what to run ----
-BENCH_ONLY=${BENCH_ONLY:-single rate tree storm deferred cli reap}
+BENCH_ONLY=${BENCH_ONLY:-single rate tree storm deferred cli reap exec}
 BENCH_TREE_SHAPES=${BENCH_TREE_SHAPES:-wide deep}
 # A level of a deep chain is a fork + exec of a program without a C library
 # (chain.c): cheap enough for 10000 by default.
@@ -96,6 +96,7 @@ fi
 # N = 10000 goal; at 100000 its /proc scans add minutes.
 BENCH_TREE_HUGE_METHODS=${BENCH_TREE_HUGE_METHODS:-procterm,cgroup_kill}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-1200}
+BENCH_EXEC_ROUNDS=${BENCH_EXEC_ROUNDS:-3}
 export PROCTERM=${PROCTERM:-$repo/ctl/procterm}
 
 kernel=$(uname -r)
@@ -152,7 +153,50 @@ stop() {
 	[ -n "$child" ] && kill -TERM "$child" 2>/dev/null && wait "$child"
 	exit 130
 }
-trap 'rm -rf "$work"; cleanup_cgroups' EXIT
+# ---- exec: the module unloaded, and loaded with 0, 1 and 100 rules ----
+# The rules never match the program exec'd (procterm_bench_chain): every
+# one fails a condition the probe checks, except in phase rules1_work,
+# whose rule passes the probe (comm) and fails in the task work (path).
+exec_ran=0		# run_exec() began: exec_restore() has work
+exec_dirty=0		# rules of ours may be listed
+exec_saved=		# the rules listed before, as "rule save" wrote them
+exec_cg=		# a cgroup for the --cgroup rule, removed afterwards
+exec_module_ok() { [ -d /sys/module/procterm ]; }
+exec_insmod() {
+	exec_module_ok && return 0
+	if [ -z "${PROCTERM_KO:-}" ] || ! insmod "$PROCTERM_KO"; then
+		say "run.sh: exec: cannot load procterm again (insmod ${PROCTERM_KO:-: PROCTERM_KO unset}): the module is NOT loaded"
+		return 1
+	fi
+	say "exec: procterm loaded again ($PROCTERM_KO)"
+}
+exec_rules() {
+	exec_dirty=1
+	if [ -s "$1" ]; then
+		"$PROCTERM" rule load --flush "$1" >/dev/null
+	else
+		"$PROCTERM" rule flush >/dev/null
+	fi
+}
+# Whatever happened: the module loaded, our rules gone, the user's back.
+exec_restore() {
+	[ "$exec_ran" = 1 ] || return 0
+	exec_insmod || return 1
+	if [ "$exec_dirty" = 1 ]; then
+		"$PROCTERM" rule flush >/dev/null || say "run.sh: exec: rule flush failed"
+		exec_dirty=0
+	fi
+	if [ -n "$exec_saved" ] && [ -s "$exec_saved" ]; then
+		"$PROCTERM" rule load "$exec_saved" >/dev/null ||
+			say "run.sh: exec: the rules listed before could not be loaded again (they were in $exec_saved)"
+	fi
+	exec_saved=
+	if [ -n "$exec_cg" ]; then
+		rmdir "$exec_cg" 2>/dev/null
+		exec_cg=
+	fi
+}
+trap 'exec_restore; rm -rf "$work"; cleanup_cgroups' EXIT
 trap stop INT TERM HUP
 
 names=()
@@ -188,6 +232,86 @@ run_one() {
 	say "  ($name: $(secs "$t0" "$t1") s)"
 }
 
+# A phase "unloaded" that cannot be measured leaves the reason in the
+# summary's input.
+exec_skip() {
+	printf 'exec-r%s\tunloaded\tskipped\t%s\n' "$1" "$2" > "$work/exec-unloaded-r$1.kv"
+	say "run.sh: exec: round $1: no 'unloaded' anchor: $2"
+}
+
+run_exec() {
+	local chain comm mnt f i r k p phases nph unload_ok=1
+	if [ "$module" != true ]; then
+		say "run.sh: exec: skipped: it measures the module against its absence"
+		return
+	fi
+	exec_ran=1
+	chain=${BENCH_CHAIN:-$here/procterm_bench_chain}
+	comm=$(basename "$chain")
+	comm=${comm:0:15}
+	# The rules' files: one rule, one that passes the probe, a hundred.
+	f=$work/exec-rules
+	mkdir -p "$f"
+	echo "--comm nomatch000" > "$f/1"
+	echo "--comm $comm --path $PROCTERM" > "$f/1_work"
+	mnt=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+	: > "$f/100"
+	if [ -n "$mnt" ] && mkdir "$mnt/procterm-exec-nomatch.$$" 2>/dev/null; then
+		exec_cg=$mnt/procterm-exec-nomatch.$$
+		echo "--cgroup /procterm-exec-nomatch.$$" >> "$f/100"
+	else
+		echo "--comm nomatch099 --cgroup /" >> "$f/100"
+	fi
+	echo "--comm nomatch098 --path $PROCTERM" >> "$f/100"
+	for i in $(seq 1 98); do
+		case $((i % 5)) in
+		0) echo "--comm nomatch$(printf %03d "$i")" ;;
+		1) echo "--comm nomatch$(printf %03d "$i") --uid $((40000 + i))" ;;
+		2) echo "--parent-comm nomatch$(printf %03d "$i")" ;;
+		3) echo "--uid $((40000 + i))" ;;
+		4) echo "--comm $comm --uid $((40000 + i))" ;;
+		esac >> "$f/100"
+	done
+	: > "$f/0"
+	exec_saved=$work/exec-saved-rules
+	if "$PROCTERM" rule save 2>/dev/null | grep -v '^#' > "$exec_saved" && [ -s "$exec_saved" ]; then
+		say "run.sh: exec: the $(wc -l < "$exec_saved") rules listed now are set aside and loaded again afterwards"
+	fi
+	[ -n "${PROCTERM_KO:-}" ] && [ -f "$PROCTERM_KO" ] || unload_ok=0
+	phases=(unloaded rules0 rules1 rules1_work rules100)
+	nph=${#phases[@]}
+	say ""
+	say "exec: $BENCH_EXEC_ROUNDS rounds of ${phases[*]} (the first phase rotates)"
+	for r in $(seq 1 "$BENCH_EXEC_ROUNDS"); do
+		for k in $(seq 0 $((nph - 1))); do
+			p=${phases[$(((k + r - 1) % nph))]}
+			case $p in
+			unloaded)
+				if [ "$unload_ok" = 0 ]; then
+					exec_skip "$r" "PROCTERM_KO is unset or missing: the module could not be loaded again"
+					continue
+				fi
+				"$PROCTERM" rule flush >/dev/null 2>&1
+				exec_dirty=0
+				if ! rmmod procterm; then
+					exec_skip "$r" "rmmod procterm failed"
+					continue
+				fi
+				say "exec: procterm unloaded" ;;
+			rules*)
+				exec_insmod || { failed=1; return; }
+				exec_rules "$f/${p#rules}" || {
+					say "run.sh: exec: the rules of phase $p could not be loaded"
+					failed=1; continue; }
+				say "exec: $("$PROCTERM" rule list --json | grep -o '"id":' | wc -l) rules listed" ;;
+			esac
+			run_one "exec-$p-r$r" exec --phase "$p" --round "$r"
+		done
+	done
+	exec_restore || failed=1
+	exec_ran=0
+}
+
 start=$(now)
 for b in $BENCH_ONLY; do
 	case $b in
@@ -215,6 +339,8 @@ for b in $BENCH_ONLY; do
 				fi
 			done
 		done ;;
+	exec)
+		run_exec ;;
 	*)	say "run.sh: unknown benchmark '$b' in BENCH_ONLY"; failed=1 ;;
 	esac
 done

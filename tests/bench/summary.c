@@ -237,6 +237,9 @@ static void print_table(struct json *j)
 		double refmed = get(bench, ref, "median_ns");
 		char t1[64], t2[64];
 
+		/* Its own table: print_exec(). */
+		if (!strncmp(bench, "exec-r", 6))
+			continue;
 		bench_titles(bench, t1, t2, sizeof(t1));
 		printf("\n");
 		if (skip) {
@@ -607,6 +610,182 @@ static void reap_goal(struct json *j)
 	     r, r / k, k);
 }
 
+/* ---- exec cost: phases against the module unloaded, round by round ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median of the finite values among @v[0..@n); NAN when there is none. */
+static double median_of(const double *v, size_t n)
+{
+	double w[64];
+	size_t i, k = 0;
+
+	for (i = 0; i < n && k < 64; i++)
+		if (isfinite(v[i]))
+			w[k++] = v[i];
+	if (!k)
+		return NAN;
+	qsort(w, k, sizeof(w[0]), cmp_double);
+	return k % 2 ? w[k / 2] : (w[k / 2 - 1] + w[k / 2]) / 2;
+}
+
+#define EXEC_MAXROUNDS	64
+
+enum { EX_MEAN, EX_MEDIAN, EX_VFORK, EX_ALONE, EX_NCOLS };
+
+static const char *const exec_col_key[EX_NCOLS] = {
+	[EX_MEAN]	= "fork_exec_mean",
+	[EX_MEDIAN]	= "fork_exec_median",
+	[EX_VFORK]	= "vfork_exec_median",
+	[EX_ALONE]	= "exec_alone_median",
+};
+
+/* One figure of @phase in round bench @b, in ns; NAN when not measured. */
+static double exec_fig(const char *b, const char *phase, int col)
+{
+	switch (col) {
+	case EX_MEAN:
+		return get(b, phase, "fork_exec_mean_ns");
+	case EX_MEDIAN:
+		return get(b, phase, "fork_exec_median_ns");
+	case EX_VFORK:
+		return get(b, phase, "vfork_exec_median_ns");
+	default:
+		/* The exec's own share: without it, a fork + exit + wait. */
+		return get(b, phase, "fork_exec_median_ns") -
+		       get(b, phase, "fork_exit_median_ns");
+	}
+}
+
+static const char *exec_phase_label(const char *p)
+{
+	static const char *const map[][2] = {
+		{ "unloaded", "module unloaded" },
+		{ "rules0", "loaded, 0 rules" },
+		{ "rules1", "1 rule" },
+		{ "rules1_work", "1 rule, task work" },
+		{ "rules100", "100 rules" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (!strcmp(map[i][0], p))
+			return map[i][1];
+	return p;
+}
+
+static void print_exec(struct json *j)
+{
+	static const char *const order[] = {
+		"unloaded", "rules0", "rules1", "rules1_work", "rules100",
+	};
+	const char *all[256], *rounds[EXEC_MAXROUNDS], *phases[16], *found[16];
+	size_t na = distinct(all, 256, NULL), nr = 0, np = 0, nf, i, k, r;
+	const char *skip = NULL;
+
+	for (i = 0; i < na; i++)
+		if (!strncmp(all[i], "exec-r", 6) && nr < EXEC_MAXROUNDS)
+			rounds[nr++] = all[i];
+	if (!nr)
+		return;
+	/* The known phases in their order, then any other. */
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		for (r = 0; r < nr; r++)
+			if (get_str(rounds[r], order[i], "n") ||
+			    get_str(rounds[r], order[i], "skipped")) {
+				phases[np++] = order[i];
+				break;
+			}
+	for (r = 0; r < nr; r++) {
+		nf = distinct(found, 16, rounds[r]);
+		for (i = 0; i < nf; i++) {
+			for (k = 0; k < np && strcmp(phases[k], found[i]); k++)
+				;
+			if (k == np && np < 16)
+				phases[np++] = found[i];
+		}
+	}
+	for (r = 0; r < nr && !skip; r++)
+		skip = get_str(rounds[r], "unloaded", "skipped");
+
+	printf("\nexec cost: fork + execve of a static program + waitpid, one CPU;\n"
+	       "medians over %zu rounds; \"x unl.\" = this phase / the module unloaded,\n"
+	       "round by round, median of those ratios. \"exec alone\" = fork+exec - fork+exit.\n",
+	       nr);
+	if (skip)
+		printf("(no \"unloaded\" anchor in some round: %s)\n", skip);
+	put_line("%-18s %10s %7s %10s %7s %10s %7s %10s %7s  %s", "phase",
+		 "mean", "x unl.", "median", "x unl.", "vfork+exec", "x unl.",
+		 "exec alone", "x unl.", "rounds (median ratio)");
+	json_arr_begin(j, "exec");
+	for (i = 0; i < np; i++) {
+		const char *p = phases[i];
+		double val[EX_NCOLS], ratio[EX_NCOLS];
+		double rv[EXEC_MAXROUNDS], rr[EX_NCOLS][EXEC_MAXROUNDS];
+		char cells[EX_NCOLS][2][16], range[96] = "";
+		size_t rl = 0;
+		int c;
+
+		for (c = 0; c < EX_NCOLS; c++) {
+			for (r = 0; r < nr; r++) {
+				double a = exec_fig(rounds[r], p, c);
+				double u = exec_fig(rounds[r], "unloaded", c);
+
+				rv[r] = a;
+				rr[c][r] = isfinite(a) && isfinite(u) && u > 0 ? a / u : NAN;
+			}
+			val[c] = median_of(rv, nr);
+			ratio[c] = median_of(rr[c], nr);
+			snprintf(cells[c][0], 16, "%s", ns_or_dash(val[c]));
+			if (isfinite(ratio[c]))
+				snprintf(cells[c][1], 16, "%.3fx", ratio[c]);
+			else
+				snprintf(cells[c][1], 16, "-");
+		}
+		for (r = 0; r < nr && rl < sizeof(range) - 12; r++)
+			if (isfinite(rr[EX_MEDIAN][r]))
+				rl += snprintf(range + rl, sizeof(range) - rl, "%s%.3f",
+					       rl ? " " : "", rr[EX_MEDIAN][r]);
+		put_line("%-18s %10s %7s %10s %7s %10s %7s %10s %7s  %s",
+			 exec_phase_label(p), cells[EX_MEAN][0], cells[EX_MEAN][1],
+			 cells[EX_MEDIAN][0], cells[EX_MEDIAN][1], cells[EX_VFORK][0],
+			 cells[EX_VFORK][1], cells[EX_ALONE][0], cells[EX_ALONE][1], range);
+
+		json_obj_begin(j, NULL);
+		json_str(j, "phase", p);
+		json_int(j, "rounds", (int64_t)nr);
+		for (c = 0; c < EX_NCOLS; c++) {
+			char key[64];
+
+			snprintf(key, sizeof(key), "%s_ns", exec_col_key[c]);
+			if (isfinite(val[c]))
+				json_num(j, key, val[c]);
+			else
+				json_null(j, key);
+			snprintf(key, sizeof(key), "%s_ratio", exec_col_key[c]);
+			if (isfinite(ratio[c]))
+				json_num(j, key, ratio[c]);
+			else
+				json_null(j, key);
+		}
+		json_arr_begin(j, "fork_exec_median_ratio_per_round");
+		for (r = 0; r < nr; r++) {
+			if (isfinite(rr[EX_MEDIAN][r]))
+				json_num(j, NULL, rr[EX_MEDIAN][r]);
+			else
+				json_null(j, NULL);
+		}
+		json_arr_end(j);
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+}
+
 static void print_goals(struct json *j)
 {
 	double ps = get("storm", "procterm", "survivors_total");
@@ -690,6 +869,7 @@ int bench_summary(int argc, char **argv)
 	print_signalled();
 	print_lock_hold(&j);
 	print_impact(&j);
+	print_exec(&j);
 	print_goals(&j);
 	if (j.f) {
 		fputs("\n}\n", j.f);

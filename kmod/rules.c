@@ -452,7 +452,6 @@ static void pt_rule_free_unlisted(struct pt_rule *r)
 	kfree(r);
 }
 
-
 /*
  * Add a rule (the caller has checked CAP_SYS_ADMIN and the attributes);
  * its id in *@id. Process context.

@@ -88,6 +88,7 @@ struct pt_sel_cand {
 	u64 rss;			/* bytes */
 	bool protected;
 	bool chosen;			/* matched, picked and permitted */
+	bool denied;			/* matched, picked, refused */
 };
 
 struct pt_sel_result {
@@ -98,7 +99,7 @@ struct pt_sel_result {
 };
 
 static int pt_select_parse(const struct nlattr *nest, struct pt_select *s,
-			   struct netlink_ext_ack *extack)
+			   bool dry_run, struct netlink_ext_ack *extack)
 {
 	struct nlattr *tb[PROCTERM_SEL_MAX + 1];
 	const char *str;
@@ -144,9 +145,10 @@ static int pt_select_parse(const struct nlattr *nest, struct pt_select *s,
 	}
 	if (tb[PROCTERM_SEL_PICK])
 		s->pick = nla_get_u32(tb[PROCTERM_SEL_PICK]);
-	if (!s->conds && !tb[PROCTERM_SEL_CGROUP]) {
+	/* A dry run may list everything (the CLI's --name-regex filters). */
+	if (!s->conds && !tb[PROCTERM_SEL_CGROUP] && !dry_run) {
 		NL_SET_ERR_MSG_ATTR(extack, nest,
-				    "a selector needs at least one condition (name, name prefix, uid, rss, age or cgroup)");
+				    "a kill by selectors needs a condition (name, prefix, uid, rss, age or cgroup)");
 		return -EINVAL;
 	}
 	if (tb[PROCTERM_SEL_CGROUP]) {
@@ -339,6 +341,7 @@ static int pt_sel_judge(const struct pt_select *s, struct pt_sel_cand *c,
 		}
 		c[i].chosen = false;
 		if (ret == -EPERM) {
+			c[i].denied = true;
 			res->denied++;
 			if (!first_denied)
 				first_denied = pid_nr_ns(c[i].pid, ns);
@@ -366,10 +369,13 @@ static size_t pt_sel_entry_size(void)
 	       nla_total_size_64bit(sizeof(u64)) +	/* START_TIME */
 	       nla_total_size(TASK_COMM_LEN) +		/* COMM */
 	       nla_total_size(sizeof(u32)) +		/* UID */
-	       nla_total_size_64bit(sizeof(u64));	/* RSS */
+	       nla_total_size_64bit(sizeof(u64)) +	/* RSS */
+	       nla_total_size(sizeof(u32));		/* DENIED */
 }
 
-static int pt_sel_put_entry(struct sk_buff *msg, const struct pt_sel_cand *c)
+/* One PROCTERM_A_PROC; @denied: refused by kill(2)'s rules, not killed. */
+static int pt_sel_put_entry(struct sk_buff *msg, const struct pt_sel_cand *c,
+			    bool denied)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
 	char comm[TASK_COMM_LEN];
@@ -383,7 +389,8 @@ static int pt_sel_put_entry(struct sk_buff *msg, const struct pt_sel_cand *c)
 	    nla_put_string(msg, PROCTERM_A_COMM, comm) ||
 	    nla_put_u32(msg, PROCTERM_A_UID,
 			from_kuid_munged(current_user_ns(), task_euid(c->task))) ||
-	    pt_put_u64(msg, PROCTERM_A_RSS, c->rss))
+	    pt_put_u64(msg, PROCTERM_A_RSS, c->rss) ||
+	    (denied && nla_put_u32(msg, PROCTERM_A_DENIED, 1)))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
@@ -403,6 +410,8 @@ static void pt_sel_kill_all(struct pt_sel_cand *c, unsigned int n,
 	int ret;
 
 	for (i = 0; i < n; i++) {
+		if (c[i].denied)
+			WARN_ON_ONCE(pt_sel_put_entry(msg, &c[i], true));
 		if (!c[i].chosen)
 			continue;
 		if (!dry_run) {
@@ -411,13 +420,16 @@ static void pt_sel_kill_all(struct pt_sel_cand *c, unsigned int n,
 			t.nr = pid_nr_ns(c[i].pid, ns);
 			t.start_time = pt_start_time(c[i].task);
 			ret = pt_kill_now(&t, req, NULL);
-			if (ret == -EPERM)
+			if (ret == -EPERM) {
+				/* Signal 0 was permitted, SIGKILL not (an LSM). */
 				res->denied++;
+				WARN_ON_ONCE(pt_sel_put_entry(msg, &c[i], true));
+			}
 			if (ret)
 				continue;
 			res->killed++;
 		}
-		WARN_ON_ONCE(pt_sel_put_entry(msg, &c[i]));
+		WARN_ON_ONCE(pt_sel_put_entry(msg, &c[i], false));
 	}
 }
 
@@ -438,7 +450,7 @@ int pt_select_kill(struct genl_info *info, const struct nlattr *nest,
 		NL_SET_ERR_MSG_MOD(extack, "exit status rewriting is unavailable on this kernel");
 		return -EOPNOTSUPP;
 	}
-	ret = pt_select_parse(nest, &s, extack);
+	ret = pt_select_parse(nest, &s, dry_run, extack);
 	if (ret)
 		return ret;
 
@@ -470,7 +482,8 @@ int pt_select_kill(struct genl_info *info, const struct nlattr *nest,
 	/* The whole reply before any kill: once killing, nothing may fail. */
 	msg = genlmsg_new(4 * nla_total_size(sizeof(u32)) +
 			  (req->has_status ? nla_total_size(sizeof(u32)) : 0) +
-			  (size_t)res.matched * pt_sel_entry_size(), GFP_KERNEL);
+			  (size_t)(res.matched + res.denied) * pt_sel_entry_size(),
+			  GFP_KERNEL);
 	if (!msg) {
 		NL_SET_ERR_MSG_MOD(extack, "no memory for the reply; nothing was killed");
 		ret = -ENOMEM;

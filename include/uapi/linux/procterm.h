@@ -89,12 +89,15 @@
  *                             order, each with PROCTERM_A_PID,
  *                             PROCTERM_A_START_TIME, PROCTERM_A_COMM,
  *                             PROCTERM_A_UID (effective), PROCTERM_A_RSS
- *                             (bytes); the message may exceed 64 KiB
+ *                             (bytes); a match kill(2)'s rules refused is
+ *                             listed too, with PROCTERM_A_DENIED (u32, 1):
+ *                             not killed. The message may exceed 64 KiB.
  *     PROCTERM_A_COUNT        processes killed (dry run: 0)
  *     PROCTERM_A_MATCHED      matches selected and permitted
  *     PROCTERM_A_SKIPPED_PROTECTED, PROCTERM_A_DENIED
  *     PROCTERM_A_EXIT_STATUS  echo, as above
- *   No match is not an error: COUNT 0.
+ *   No match is not an error: COUNT 0. A dry run may come with an empty
+ *   PROCTERM_A_SELECT: every process the caller could kill, listed.
  *
  * PROCTERM_CMD_LIST (dumpit; doit with PROCTERM_A_PID for one process)
  *   One message per process visible in the caller's PID namespace:

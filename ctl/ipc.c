@@ -306,8 +306,9 @@ static int select_fill(struct nl_msg *msg, void *arg)
 				sel->older_than_ns));
 	if (sel->cgroup)
 		PUT(nla_put_string(msg, PROCTERM_SEL_CGROUP, sel->cgroup));
-	if (sel->pick)
-		PUT(nla_put_u32(msg, PROCTERM_SEL_PICK, sel->pick));
+	/* Always: libnl trims an empty nest, and a dry run may have no
+	 * condition (--name-regex without a literal prefix). */
+	PUT(nla_put_u32(msg, PROCTERM_SEL_PICK, sel->pick));
 	nla_nest_end(msg, nest);
 	if (sel->flags)
 		PUT(nla_put_u32(msg, PROCTERM_A_FLAGS, sel->flags));

@@ -115,7 +115,7 @@ check "--json --dry-run: exit 0 (got $rc)" [ "$rc" = 0 ]
 check "--json: the keys" json_check \
 	"sorted(d) == ['count', 'denied', 'dry_run', 'error', 'exit_status', 'matched', 'message', 'processes', 'protected', 'result'] and d['dry_run'] is True and d['result'] == 'ok'"
 check "--json: the process, its keys" json_check \
-	"[sorted(p) for p in d['processes']] == [['comm', 'pid', 'rss', 'result', 'start_time', 'uid']] and d['processes'][0]['pid'] == $j1 and d['processes'][0]['comm'] == '${tag}j' and d['processes'][0]['result'] == 'dry-run' and d['processes'][0]['rss'] > 2 * 1024 * 1024 and d['count'] == 0 and d['matched'] == 1"
+	"[sorted(p) for p in d['processes']] == [['comm', 'pid', 'result', 'rss', 'start_time', 'uid']] and d['processes'][0]['pid'] == $j1 and d['processes'][0]['comm'] == '${tag}j' and d['processes'][0]['result'] == 'dry-run' and d['processes'][0]['rss'] > 2 * 1024 * 1024 and d['count'] == 0 and d['matched'] == 1"
 run kill --name "${tag}j" --json --status 5
 check "--json kill: count 1, result killed, exit_status 5" json_check \
 	"d['count'] == 1 and d['processes'][0]['result'] == 'killed' and d['exit_status'] == 5 and d['dry_run'] is False"

@@ -175,8 +175,10 @@ static void put_json(const struct select_opts *o, int ret, const char *extack,
 		printf("%s\n  {\"pid\": %" PRIu32 ", \"start_time\": %" PRIu64
 		       ", \"comm\": ", i ? "," : "", p->pid, p->start_time);
 		put_json_string(stdout, p->comm);
+		/* Without results (a request refused): denied, or not killed. */
 		printf(", \"uid\": %" PRIu32 ", \"rss\": %" PRIu64
-		       ", \"result\": \"%s\"}", p->uid, p->rss, result_keys[res[i]]);
+		       ", \"result\": \"%s\"}", p->uid, p->rss,
+		       res ? result_keys[res[i]] : p->denied ? "denied" : "not-killed");
 	}
 	puts(r && r->n ? "\n]}" : "]}");
 }

@@ -116,6 +116,9 @@ check "--json: the keys" json_check \
 	"sorted(d) == ['count', 'denied', 'dry_run', 'error', 'exit_status', 'matched', 'message', 'processes', 'protected', 'result'] and d['dry_run'] is True and d['result'] == 'ok'"
 check "--json: the process, its keys" json_check \
 	"[sorted(p) for p in d['processes']] == [['comm', 'pid', 'result', 'rss', 'start_time', 'uid']] and d['processes'][0]['pid'] == $j1 and d['processes'][0]['comm'] == '${tag}j' and d['processes'][0]['result'] == 'dry-run' and d['processes'][0]['rss'] > 2 * 1024 * 1024 and d['count'] == 0 and d['matched'] == 1"
+run kill --name "${tag}j" --dry-run --tsv
+check "--tsv --dry-run: one line of 6 fields" every_line_fields 6
+check "... pid, start, uid, rss, comm, dry-run" out_has "^$j1	[0-9]+	0	[0-9]+	${tag}j	dry-run\$"
 run kill --name "${tag}j" --json --status 5
 check "--json kill: count 1, result killed, exit_status 5" json_check \
 	"d['count'] == 1 and d['processes'][0]['result'] == 'killed' and d['exit_status'] == 5 and d['dry_run'] is False"

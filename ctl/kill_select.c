@@ -96,6 +96,12 @@ static void put_table(const struct select_reply *r, const enum sel_result *res)
 	for (i = 0; i < r->n; i++) {
 		const struct select_proc *p = &r->v[i];
 
+		if (p->denied) {
+			/* The kernel tells only the PID of one we may not kill. */
+			printf("%7" PRIu32 " %-22s %6s %7s %-16s %s\n", p->pid, "-",
+			       "-", "-", "-", result_words[res[i]]);
+			continue;
+		}
 		snprintf(handle, sizeof(handle), "%" PRIu32 "@%" PRIu64, p->pid,
 			 p->start_time);
 		printf("%7" PRIu32 " %-22s %6" PRIu32 " %7s ", p->pid, handle,
@@ -130,6 +136,12 @@ static void put_tsv(const struct select_reply *r, const enum sel_result *res)
 	for (i = 0; i < r->n; i++) {
 		const struct select_proc *p = &r->v[i];
 
+		if (p->denied) {
+			/* Only the PID of a denied one: "-" for the rest. */
+			printf("%" PRIu32 "\t-\t-\t-\t-\t%s\n", p->pid,
+			       result_keys[res[i]]);
+			continue;
+		}
 		printf("%" PRIu32 "\t%" PRIu64 "\t%" PRIu32 "\t%" PRIu64 "\t",
 		       p->pid, p->start_time, p->uid, p->rss);
 		put_escaped(stdout, p->comm);
@@ -172,13 +184,22 @@ static void put_json(const struct select_opts *o, int ret, const char *extack,
 	for (i = 0; r && i < r->n; i++) {
 		const struct select_proc *p = &r->v[i];
 
+		const char *result = res ? result_keys[res[i]] :
+				     p->denied ? "denied" : "not-killed";
+
+		if (p->denied) {
+			/* The kernel tells only the PID of a denied one. */
+			printf("%s\n  {\"pid\": %" PRIu32 ", \"start_time\": null"
+			       ", \"comm\": null, \"uid\": null, \"rss\": null"
+			       ", \"result\": \"%s\"}", i ? "," : "", p->pid, result);
+			continue;
+		}
 		printf("%s\n  {\"pid\": %" PRIu32 ", \"start_time\": %" PRIu64
 		       ", \"comm\": ", i ? "," : "", p->pid, p->start_time);
 		put_json_string(stdout, p->comm);
 		/* Without results (a request refused): denied, or not killed. */
 		printf(", \"uid\": %" PRIu32 ", \"rss\": %" PRIu64
-		       ", \"result\": \"%s\"}", p->uid, p->rss,
-		       res ? result_keys[res[i]] : p->denied ? "denied" : "not-killed");
+		       ", \"result\": \"%s\"}", p->uid, p->rss, result);
 	}
 	puts(r && r->n ? "\n]}" : "]}");
 }

@@ -635,6 +635,55 @@ static int chain_body(int ready_fd, void *arg)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 12;
 }
 
+/* A chain of @depth processes named @comm above the requester (also). */
+static int deep_chain(int ready_fd, const char *comm, int depth)
+{
+	pid_t child;
+	int st;
+
+	if (prctl(PR_SET_NAME, comm))
+		return 10;
+	if (!depth)
+		return chain_requester(ready_fd, comm, 0, 0);
+	child = fork();
+	if (child < 0)
+		return 11;
+	if (!child)
+		_exit(deep_chain(ready_fd, comm, depth - 1));
+	waitpid(child, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 12;
+}
+
+static int deep_chain_body(int ready_fd, void *arg)
+{
+	const struct chain_arg *c = arg;
+
+	return deep_chain(ready_fd, c->comm, 49);
+}
+
+/* Every one of 50 processes, the requester and its 49 ancestors, protected. */
+TEST_F(sel, deep_ancestry_protected)
+{
+	struct chain_arg c = { .comm = self->comm };
+	struct chain_res res;
+	int ret, status;
+
+	self->kid[0] = spawn_kid(self->comm, 0, 0);
+	ASSERT_LT(0, self->kid[0]);
+	ret = pt_run_child(deep_chain_body, &c, &res, sizeof(res), &status);
+	ASSERT_EQ(0, ret) TH_LOG("the chain: %s", pt_errname(ret));
+	ASSERT_EQ(0, res.ret) TH_LOG("%s (extack \"%s\")", pt_errname(res.ret), res.msg);
+	ASSERT_TRUE(WIFEXITED(status)) TH_LOG("the chain died: status 0x%x", status);
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(1U, res.count);
+	EXPECT_EQ(50U, res.protected) TH_LOG("the requester and 49 ancestors");
+	ASSERT_EQ(1, res.nproc);
+	EXPECT_EQ((uint32_t)self->kid[0], res.pids[0]);
+	ASSERT_DIES(self->kid[0], status);
+	self->kid[0] = 0;
+	ASSERT_KILLED_BY_SIGKILL(status);
+}
+
 /* The caller and its ancestors are never selected, even by their comm. */
 TEST_F(sel, never_the_caller_nor_its_ancestors)
 {
@@ -764,6 +813,15 @@ TEST_F(sel, strict_all_or_nothing)
 		EXPECT_EQ(res.proc[i].pid == (uint32_t)self->kid[1], res.proc[i].denied)
 			TH_LOG("PID %u listed %s", res.proc[i].pid,
 			       res.proc[i].denied ? "denied" : "killed");
+	/* A denied entry: the PID only, nothing hidepid= would hide. */
+	for (i = 0; i < 3; i++) {
+		if (!res.proc[i].denied)
+			continue;
+		EXPECT_EQ('\0', res.proc[i].comm[0]) TH_LOG("comm \"%s\"", res.proc[i].comm);
+		EXPECT_EQ(0U, res.proc[i].uid);
+		EXPECT_EQ(0U, res.proc[i].rss);
+		EXPECT_EQ(0U, res.proc[i].start);
+	}
 	ASSERT_DIES(self->kid[0], status);
 	self->kid[0] = 0;
 	ASSERT_DIES(self->kid[2], status);
@@ -795,6 +853,18 @@ TEST_F(sel, e2big_over_max_select)
 	pt_sleep_ms(200);
 	for (i = 0; i < 3; i++)
 		EXPECT_TRUE(pt_pid_alive(self->kid[i]));
+
+	/* A pick keeps one match pinned: never over the limit. */
+	a.has_pick = true;
+	a.pick = PROCTERM_PICK_OLDEST;
+	a.flags = PROCTERM_F_DRY_RUN;
+	ret = sel_kill(&self->nl, &a, &r);
+	ASSERT_EQ(0, ret) TH_LOG("%s (extack \"%s\")", pt_errname(ret), r.msg);
+	EXPECT_EQ(1U, r.matched);
+	ASSERT_EQ(1, r.nproc);
+	EXPECT_EQ((uint32_t)self->kid[0], r.proc[0].pid);
+	a.has_pick = false;
+	a.flags = 0;
 
 	/* At the limit: fine. */
 	ASSERT_EQ(0, pt_write_file(PARAM, "3"));

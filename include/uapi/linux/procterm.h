@@ -79,10 +79,11 @@
  *     PROCTERM_A_EXIT_STATUS applies to every process killed.
  *   The kernel selects at the moment of the kill, among the processes
  *   visible in the caller's PID namespace. Never selected, and counted in
- *   PROCTERM_A_SKIPPED_PROTECTED when they match: PID 1 (of the initial
- *   and of the caller's PID namespace), kernel threads, the caller's own
- *   process and every ancestor of it. Each match is judged by kill(2)'s
- *   rules; refused ones are counted in PROCTERM_A_DENIED.
+ *   PROCTERM_A_SKIPPED_PROTECTED when they match: the init (PID 1) of every
+ *   PID namespace, kernel threads, the caller's own process and every
+ *   ancestor of it. Each match is judged by kill(2)'s rules; refused ones
+ *   are counted in PROCTERM_A_DENIED. Name, uid, age and cgroup are judged
+ *   again right before each kill: one no longer matching is skipped.
  *   Reply:
  *     PROCTERM_A_PROC         nest, repeated: one per process killed (dry
  *                             run: that would be), in PID-namespace walk
@@ -90,14 +91,21 @@
  *                             PROCTERM_A_START_TIME, PROCTERM_A_COMM,
  *                             PROCTERM_A_UID (effective), PROCTERM_A_RSS
  *                             (bytes); a match kill(2)'s rules refused is
- *                             listed too, with PROCTERM_A_DENIED (u32, 1):
- *                             not killed. The message may exceed 64 KiB.
+ *                             listed too, with PROCTERM_A_PID and
+ *                             PROCTERM_A_DENIED (u32, 1) only: not killed.
+ *                             At most max_select (<= 1024) entries, so the
+ *                             message (under 96 KiB) and its ACK fit a
+ *                             default receive buffer.
  *     PROCTERM_A_COUNT        processes killed (dry run: 0)
  *     PROCTERM_A_MATCHED      matches selected and permitted
  *     PROCTERM_A_SKIPPED_PROTECTED, PROCTERM_A_DENIED
  *     PROCTERM_A_EXIT_STATUS  echo, as above
  *   No match is not an error: COUNT 0. A dry run may come with an empty
- *   PROCTERM_A_SELECT: every process the caller could kill, listed.
+ *   PROCTERM_A_SELECT: every match listed, denied ones by PID only. A dry
+ *   run with PROCTERM_F_STRICT lists and flags the denied ones instead of
+ *   failing. With PROCTERM_F_STRICT, a SIGKILL an LSM refuses after signal
+ *   0 was permitted fails the request with EPERM, "N of M killed" in the
+ *   extack; the others were killed.
  *
  * PROCTERM_CMD_LIST (dumpit; doit with PROCTERM_A_PID for one process)
  *   One message per process visible in the caller's PID namespace:
@@ -227,8 +235,8 @@
  *              PROCTERM_A_GRACE_MS with PROCTERM_F_DEFERRED)
  *   ERANGE     a value outside its range (a PID of 0 or above
  *              PID_MAX_LIMIT, a request id, rule id or rule count of 0)
- *   E2BIG      selectors: more candidates than the module parameter
- *              max_select; nothing was killed
+ *   E2BIG      selectors: more matches than the module parameter
+ *              max_select (without a pick); nothing was killed
  *   EPERM      (also) selectors with PROCTERM_F_STRICT: a match may not be
  *              killed; nothing was, the message names the first refused PID
  *   ENOENT     (also) selectors: no such cgroup

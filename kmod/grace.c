@@ -992,7 +992,8 @@ static int pt_grace_visit_check(struct task_struct *p, void *arg)
 				   "a tree member may not be signalled by this requester; nothing was");
 		return ret;
 	}
-	ret = pt_check_killable(p, w->ns, false, w->extack);
+	/* exiting_ok: as in tree.c, a member may begin exit_group() now. */
+	ret = pt_check_killable(p, w->ns, true, w->extack);
 	if (ret)
 		return ret;
 	w->members++;

@@ -205,7 +205,14 @@ static int pt_visit_check(struct task_struct *p, struct pt_tree_ctx *ctx)
 				   "a tree member may not be killed by this requester; nothing was");
 		return ret;
 	}
-	ret = pt_check_killable(p, ctx->ns, false, ctx->extack);
+	/*
+	 * exiting_ok: SIGNAL_GROUP_EXIT is set under siglock, not
+	 * tasklist_lock, so a member may have begun exit_group() since
+	 * pt_member_done() (the middle process of a double fork does, all the
+	 * time); it needs nothing more and is no reason to refuse. Whether it
+	 * is dead cannot change under the lock.
+	 */
+	ret = pt_check_killable(p, ctx->ns, true, ctx->extack);
 	if (ret) {
 #ifdef NL_SET_ERR_MSG_FMT_MOD
 		NL_SET_ERR_MSG_FMT_MOD(ctx->extack,

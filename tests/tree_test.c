@@ -1311,6 +1311,99 @@ TEST_F_TIMEOUT(storm, nothing_survives, PT_TIMEOUT(480))
 	       (double)count_sum / trials, count_max);
 }
 
+/* ------------------------------------------------ members in exit_group */
+
+/*
+ * A spawner forks children that call exit_group() at once, and waits for
+ * each: at any moment some members of the tree have begun to exit
+ * (SIGNAL_GROUP_EXIT, set under siglock, not under the lock the walk
+ * holds) and are not dead yet. Such a member needs nothing more, however
+ * the kill's passes see it; it is no reason to refuse the kill.
+ */
+static __attribute__((noreturn)) void spawner(void)
+{
+	int status;
+	pid_t pid;
+
+	for (;;) {
+		pid = fork();
+		if (pid == 0)
+			syscall(SYS_exit_group, CHURN_CODE);
+		if (pid < 0) {
+			pt_sleep_ms(1);
+			continue;
+		}
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+}
+
+FIXTURE(exiting) {
+	struct tree_env env;
+};
+
+FIXTURE_SETUP(exiting)
+{
+	env_setup(_metadata, &self->env, "exiting");
+}
+
+FIXTURE_TEARDOWN(exiting)
+{
+	env_teardown(&self->env);
+}
+
+TEST_F_TIMEOUT(exiting, exiting_members_do_not_fail_the_kill, PT_TIMEOUT(300))
+{
+	struct tree_env *e = &self->env;
+	struct pt_kill_args args = {
+		.flags = PROCTERM_F_TREE, .has_status = true, .status = 0x2b,
+	};
+	int trials = (int)pt_env_long("PT_TREE_EXITING_TRIALS", 150, 1, 100000);
+	int nspawn = 3, trial, ret, i;
+	int64_t t0 = pt_now_ms();
+	long count_sum = 0;
+	struct reaped o;
+	struct pt_reply r;
+	pid_t root;
+
+	ASSERT_EQ(0, cg_write(e->cg, "pids.max", "64"));
+	for (trial = 0; trial < trials; trial++) {
+		root = fork_root(e, 0);
+		ASSERT_LE(0, root);
+		if (root == 0) {
+			/* Spawners' orphans stay in the tree, reaped here. */
+			prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+			for (i = 0; i < nspawn; i++)
+				if (fork() == 0)
+					spawner();
+			spawner();
+		}
+		/* The root, its spawners, and a child of each now and then. */
+		storm_grow(e->cg, nspawn + 2, 0, false);
+		pt_sleep_ms(trial % 5);
+
+		ret = pt_kill(&e->nl, root, &args, &r);
+		ASSERT_PT_FEATURE("tree kill", ret, r.msg);
+		ASSERT_EQ(0, ret) TH_LOG("trial %d: %s (extack \"%s\")", trial,
+					 pt_errname(ret), r.msg);
+		ASSERT_TRUE(r.a.has[PROCTERM_A_COUNT]);
+		count_sum += (long)r.a.u[PROCTERM_A_COUNT];
+
+		reap_tree(NULL, 0, true, args.status, true, REAP_MS, &o);
+		e->kids[0] = 0;
+		ASSERT_FALSE(o.timed_out) TH_LOG("trial %d: children alive after the kill", trial);
+		/* The root, and any orphan handed to us, died by the kill. */
+		ASSERT_LE(1, o.with_status) TH_LOG("trial %d", trial);
+		ASSERT_EQ(0, o.bad)
+			TH_LOG("trial %d: %d died another way, e.g. PID %d: wait status 0x%x",
+			       trial, o.bad, (int)o.bad_pid, o.bad_status);
+		ASSERT_EQ(0, cg_count_procs(e->cg)) TH_LOG("trial %d", trial);
+		ASSERT_EQ(0, cg_read_long(e->cg, "pids.current")) TH_LOG("trial %d", trial);
+	}
+	TH_LOG("%d trials in %.1f s, %.1f members killed on average",
+	       trials, (pt_now_ms() - t0) / 1000.0, (double)count_sum / trials);
+}
+
 /* --------------------------------------------------- daemonizing tree */
 
 /*

@@ -1338,21 +1338,21 @@ static __attribute__((noreturn)) void spawner(void)
 	}
 }
 
-FIXTURE(exiting) {
+FIXTURE(exit_group) {
 	struct tree_env env;
 };
 
-FIXTURE_SETUP(exiting)
+FIXTURE_SETUP(exit_group)
 {
-	env_setup(_metadata, &self->env, "exiting");
+	env_setup(_metadata, &self->env, "exitgroup");
 }
 
-FIXTURE_TEARDOWN(exiting)
+FIXTURE_TEARDOWN(exit_group)
 {
 	env_teardown(&self->env);
 }
 
-TEST_F_TIMEOUT(exiting, exiting_members_do_not_fail_the_kill, PT_TIMEOUT(300))
+TEST_F_TIMEOUT(exit_group, exiting_members_do_not_fail_the_kill, PT_TIMEOUT(300))
 {
 	struct tree_env *e = &self->env;
 	struct pt_kill_args args = {

@@ -133,6 +133,12 @@ for name in "${progs[@]}"; do
 	i=$((i + 1))
 	echo "# ==== [$i/${#progs[@]}] $name (timeout ${timeout}s)"
 	cmd=("./$name")
+	# PT_HARNESS_ARGS: harness options for the *_test programs, e.g.
+	# "-f exit_group" for one fixture of tree_test (tests/README).
+	if [[ $name != *.sh && -n ${PT_HARNESS_ARGS:-} ]]; then
+		read -r -a hargs <<< "$PT_HARNESS_ARGS"
+		cmd+=("${hargs[@]}")
+	fi
 	if [[ $name == *.sh && ! -x $tests_dir/$name ]]; then
 		echo "# $name is not executable; running it with bash"
 		cmd=(bash "./$name")

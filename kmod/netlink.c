@@ -118,10 +118,14 @@ static int pt_select_precheck(struct genl_info *info)
 				    "give either a target or selectors (PROCTERM_A_SELECT), not both");
 		return -EINVAL;
 	}
-	a = tb[PROCTERM_A_GRACE_MS] ?: tb[PROCTERM_A_SIGNAL];
-	if (a) {
-		NL_SET_ERR_MSG_ATTR(info->extack, a,
+	if (tb[PROCTERM_A_GRACE_MS]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_GRACE_MS],
 				    "selectors kill at once: no grace period");
+		return -EINVAL;
+	}
+	if (tb[PROCTERM_A_SIGNAL]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_SIGNAL],
+				    "selectors kill with SIGKILL: no first signal");
 		return -EINVAL;
 	}
 	if (flags & (PROCTERM_F_WAIT | PROCTERM_F_DEFERRED | PROCTERM_F_TREE)) {

@@ -951,6 +951,25 @@ TEST_F(sel, bad_requests)
 	}
 	ret = pt_ask(&self->nl, &m, &ans, 30000);
 	ASSERT_PT_ERROR(EINVAL, ret, ans);
+	/*
+	 * A grace period, and a first signal, with selectors: each refused
+	 * with its own message (selectors kill at once, with SIGKILL).
+	 */
+	for (int i = 0; i < 2; i++) {
+		size_t start;
+
+		pt_msg_init(&m, &self->nl, PROCTERM_CMD_KILL, 0);
+		start = NLMSG_ALIGN(m.len);
+		pt_put(&m, PROCTERM_A_SELECT | NLA_F_NESTED, NULL, 0);
+		pt_put_str(&m, PROCTERM_SEL_NAME, self->comm);
+		((struct nlattr *)(m.buf + start))->nla_len = (uint16_t)(m.len - start);
+		pt_put_u32(&m, i ? PROCTERM_A_SIGNAL : PROCTERM_A_GRACE_MS,
+			   i ? SIGTERM : 1000);
+		ret = pt_ask(&self->nl, &m, &ans, 30000);
+		ASSERT_PT_ERROR(EINVAL, ret, ans);
+		EXPECT_NE(NULL, strstr(ans.msg, i ? "no first signal" : "no grace period"))
+			TH_LOG("extack \"%s\"", ans.msg);
+	}
 
 	pt_sleep_ms(100);
 	EXPECT_TRUE(pt_pid_alive(self->kid[0])) TH_LOG("a refused request killed");

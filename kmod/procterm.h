@@ -60,6 +60,7 @@ u64 pt_boottime_offset(void);
 bool pt_group_dead(struct task_struct *leader);
 bool pt_pid_group_dead(struct pid *pid);
 bool pt_may_see_addresses(const struct sk_buff *skb);
+bool pt_cred_may_kill(const struct cred *tcred);
 
 /* tree.c: tasklist_lock, found at load; NULL when it could not be */
 extern rwlock_t *pt_tasklist_lock;

@@ -408,7 +408,19 @@ static bool pt_sel_next(const struct pt_select *s, const struct pt_sel_anc *a,
 	*nr = pid_nr_ns(pid, ns);
 	p = pid_task(pid, PIDTYPE_TGID);
 	/* A TGID only: threads and reaped groups have none. */
-	if (!p || !pt_sel_match_rcu(s, p, now))
+	if (!p)
+		goto out;
+	/*
+	 * A process kill(2)'s credential rule refuses to the caller is not
+	 * seen at all, before any selector is judged: it is not matched,
+	 * counted, pinned or picked, so other users' processes can neither
+	 * make the request E2BIG nor win its pick, and no selector answers
+	 * questions about them (their comm, RSS, start time). The LSM's
+	 * verdict comes in pass 2 and is reported (DENIED).
+	 */
+	if (!pt_cred_may_kill(__task_cred(p)))
+		goto out;
+	if (!pt_sel_match_rcu(s, p, now))
 		goto out;
 	if (p->flags & PF_KTHREAD) {
 		if (!(s->conds & PT_SEL_RSS))

@@ -8,6 +8,7 @@
 
 #include <netlink/attr.h>
 #include <netlink/msg.h>
+#include <netlink/genl/genl.h>
 
 #include "ipc.h"
 #include "nl.h"
@@ -50,6 +51,12 @@ static const struct nla_policy reply_policy[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_RULE_COUNT]		= { .type = NLA_U32 },
 	[PROCTERM_A_RULE_FIRED]		= { .type = NLA_U64 },
 	[PROCTERM_A_RULE_FLAGS]		= { .type = NLA_U32 },
+	[PROCTERM_A_SELECT]		= { .type = NLA_NESTED },
+	[PROCTERM_A_PROC]		= { .type = NLA_NESTED },
+	[PROCTERM_A_RSS]		= { .type = NLA_U64 },
+	[PROCTERM_A_SKIPPED_PROTECTED]	= { .type = NLA_U32 },
+	[PROCTERM_A_DENIED]		= { .type = NLA_U32 },
+	[PROCTERM_A_MATCHED]		= { .type = NLA_U32 },
 };
 
 /* Names as in the kernel's extended acks: spelled like the YAML spec. */
@@ -88,6 +95,12 @@ static const char *const attr_names[PROCTERM_A_MAX + 1] = {
 	[PROCTERM_A_RULE_COUNT]		= "rule-count",
 	[PROCTERM_A_RULE_FIRED]		= "rule-fired",
 	[PROCTERM_A_RULE_FLAGS]		= "rule-flags",
+	[PROCTERM_A_SELECT]		= "select",
+	[PROCTERM_A_PROC]		= "proc",
+	[PROCTERM_A_RSS]		= "rss",
+	[PROCTERM_A_SKIPPED_PROTECTED]	= "skipped-protected",
+	[PROCTERM_A_DENIED]		= "denied",
+	[PROCTERM_A_MATCHED]		= "matched",
 };
 
 static const struct ptnl_family procterm_family = {
@@ -263,6 +276,115 @@ int ipc_kill(struct ipc *ipc, const struct kill_request *req,
 
 	memset(reply, 0, sizeof(*reply));
 	return ptnl_request(ipc->nl, &nlreq);
+}
+
+/* kill by selectors */
+
+struct select_ctx {
+	const struct select_spec *sel;
+	struct select_reply *reply;
+};
+
+static int select_fill(struct nl_msg *msg, void *arg)
+{
+	const struct select_spec *sel = ((struct select_ctx *)arg)->sel;
+	struct nlattr *nest;
+
+	nest = nla_nest_start(msg, PROCTERM_A_SELECT | NLA_F_NESTED);
+	if (!nest)
+		return -EMSGSIZE;
+	if (sel->has_name)
+		PUT(nla_put_string(msg, PROCTERM_SEL_NAME, sel->name));
+	if (sel->has_prefix)
+		PUT(nla_put_string(msg, PROCTERM_SEL_NAME_PREFIX, sel->name));
+	if (sel->has_uid)
+		PUT(nla_put_u32(msg, PROCTERM_SEL_UID, sel->uid));
+	if (sel->has_rss)
+		PUT(nla_put_u64(msg, PROCTERM_SEL_RSS_ABOVE, sel->rss_above));
+	if (sel->has_age)
+		PUT(nla_put_u64(msg, PROCTERM_SEL_OLDER_THAN_NS,
+				sel->older_than_ns));
+	if (sel->cgroup)
+		PUT(nla_put_string(msg, PROCTERM_SEL_CGROUP, sel->cgroup));
+	/* Always: libnl trims an empty nest, and a dry run may have no
+	 * condition (--name-regex without a literal prefix). */
+	PUT(nla_put_u32(msg, PROCTERM_SEL_PICK, sel->pick));
+	nla_nest_end(msg, nest);
+	if (sel->flags)
+		PUT(nla_put_u32(msg, PROCTERM_A_FLAGS, sel->flags));
+	if (sel->has_status)
+		PUT(nla_put_u32(msg, PROCTERM_A_EXIT_STATUS, sel->status));
+	return 0;
+}
+
+static int select_parse(struct nlattr **tb, void *arg)
+{
+	struct select_reply *r = ((struct select_ctx *)arg)->reply;
+
+	r->count = get_u32(tb, PROCTERM_A_COUNT, NULL);
+	r->matched = get_u32(tb, PROCTERM_A_MATCHED, NULL);
+	r->protected = get_u32(tb, PROCTERM_A_SKIPPED_PROTECTED, NULL);
+	r->denied = get_u32(tb, PROCTERM_A_DENIED, NULL);
+	r->status = get_u32(tb, PROCTERM_A_EXIT_STATUS, &r->has_status);
+	return 0;
+}
+
+/* The repeated PROCTERM_A_PROC entries, which the parsed table cannot hold. */
+static int select_parse_procs(const struct nlmsghdr *nlh, void *arg)
+{
+	struct select_reply *r = ((struct select_ctx *)arg)->reply;
+	struct nlattr *a, *tb[PROCTERM_A_MAX + 1];
+	struct select_proc *p;
+	int rem;
+
+	nla_for_each_attr(a, genlmsg_attrdata(nlmsg_data(nlh), 0),
+			  genlmsg_attrlen(nlmsg_data(nlh), 0), rem) {
+		if (nla_type(a) != PROCTERM_A_PROC)
+			continue;
+		if (nla_parse_nested(tb, PROCTERM_A_MAX, a,
+				     (struct nla_policy *)reply_policy) < 0 ||
+		    !tb[PROCTERM_A_PID])
+			return -EBADMSG;
+		p = list_add((void **)&r->v, &r->n, &r->alloc, sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		p->pid = get_u32(tb, PROCTERM_A_PID, NULL);
+		p->start_time = get_u64(tb, PROCTERM_A_START_TIME, NULL);
+		p->uid = get_u32(tb, PROCTERM_A_UID, NULL);
+		p->rss = get_u64(tb, PROCTERM_A_RSS, NULL);
+		p->denied = get_u32(tb, PROCTERM_A_DENIED, NULL);
+		if (tb[PROCTERM_A_COMM]) {
+			size_t len = nla_len(tb[PROCTERM_A_COMM]);
+
+			if (len >= sizeof(p->comm))
+				len = sizeof(p->comm) - 1;
+			memcpy(p->comm, nla_data(tb[PROCTERM_A_COMM]), len);
+			p->comm[strnlen(p->comm, len)] = '\0';
+		}
+	}
+	return 0;
+}
+
+int ipc_kill_select(struct ipc *ipc, const struct select_spec *sel,
+		    struct select_reply *reply)
+{
+	struct select_ctx ctx = { .sel = sel, .reply = reply };
+	struct ptnl_request nlreq = {
+		.cmd	= PROCTERM_CMD_KILL,
+		.fill	= select_fill,
+		.reply	= select_parse,
+		.raw	= select_parse_procs,
+		.arg	= &ctx,
+	};
+
+	memset(reply, 0, sizeof(*reply));
+	return ptnl_request(ipc->nl, &nlreq);
+}
+
+void select_reply_free(struct select_reply *reply)
+{
+	free(reply->v);
+	memset(reply, 0, sizeof(*reply));
 }
 
 /* list */

@@ -44,6 +44,41 @@ struct kill_reply {
 	uint8_t stage;			/* --grace with PROCTERM_F_WAIT */
 };
 
+/* A kill by selectors (PROCTERM_A_SELECT): every one given must hold. */
+struct select_spec {
+	bool has_name, has_prefix, has_uid, has_rss, has_age;
+	char name[PROCTERM_COMM_LEN];	/* exact, or the prefix */
+	uint32_t uid;			/* effective */
+	uint64_t rss_above;		/* bytes */
+	uint64_t older_than_ns;
+	const char *cgroup;		/* NULL: none */
+	uint32_t pick;			/* PROCTERM_PICK_* */
+	uint32_t flags;			/* PROCTERM_F_DRY_RUN, _STRICT */
+	bool has_status;
+	uint32_t status;
+};
+
+/* One process a kill by selectors killed, would kill, or was refused. */
+struct select_proc {
+	uint32_t pid;
+	uint64_t start_time;
+	char comm[PROCTERM_COMM_LEN];
+	uint32_t uid;
+	uint64_t rss;			/* bytes */
+	bool denied;			/* kill(2)'s rules refused it */
+};
+
+struct select_reply {
+	struct select_proc *v;
+	size_t n, alloc;
+	uint32_t count;			/* killed */
+	uint32_t matched;		/* selected and permitted */
+	uint32_t protected;		/* matches never selected */
+	uint32_t denied;
+	bool has_status;
+	uint32_t status;
+};
+
 struct proc_entry {
 	uint32_t pid;
 	uint32_t ppid;
@@ -148,6 +183,9 @@ const char *ipc_extack(const struct ipc *ipc);
 
 int ipc_kill(struct ipc *ipc, const struct kill_request *req,
 	     struct kill_reply *reply);
+int ipc_kill_select(struct ipc *ipc, const struct select_spec *sel,
+		    struct select_reply *reply);
+void select_reply_free(struct select_reply *reply);
 int ipc_list(struct ipc *ipc, struct proc_list *list);
 int ipc_list_pid(struct ipc *ipc, uint32_t pid, struct proc_list *list);
 int ipc_pending(struct ipc *ipc, struct pending_list *list);

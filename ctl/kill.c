@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "ipc.h"
+#include "kill_select.h"
 #include "list.h"
 #include "output.h"
 #include "parse.h"
@@ -33,6 +35,16 @@ enum {
 	OPT_DRY_RUN,
 	OPT_GRACE,
 	OPT_SIGNAL,
+	OPT_NAME,
+	OPT_NAME_REGEX,
+	OPT_UID,
+	OPT_RSS_ABOVE,
+	OPT_OLDER_THAN,
+	OPT_CGROUP,
+	OPT_OLDEST,
+	OPT_NEWEST,
+	OPT_LARGEST,
+	OPT_STRICT,
 };
 
 static const struct option options[] = {
@@ -48,6 +60,16 @@ static const struct option options[] = {
 	{ "dry-run",	 no_argument,		NULL, OPT_DRY_RUN },
 	{ "grace",	 required_argument,	NULL, OPT_GRACE },
 	{ "signal",	 required_argument,	NULL, OPT_SIGNAL },
+	{ "name",	 required_argument,	NULL, OPT_NAME },
+	{ "name-regex",	 required_argument,	NULL, OPT_NAME_REGEX },
+	{ "uid",	 required_argument,	NULL, OPT_UID },
+	{ "rss-above",	 required_argument,	NULL, OPT_RSS_ABOVE },
+	{ "older-than",	 required_argument,	NULL, OPT_OLDER_THAN },
+	{ "cgroup",	 required_argument,	NULL, OPT_CGROUP },
+	{ "oldest",	 no_argument,		NULL, OPT_OLDEST },
+	{ "newest",	 no_argument,		NULL, OPT_NEWEST },
+	{ "largest",	 no_argument,		NULL, OPT_LARGEST },
+	{ "strict",	 no_argument,		NULL, OPT_STRICT },
 	{ "help",	 no_argument,		NULL, 'h' },
 	{ NULL,		 0,			NULL, 0 },
 };
@@ -63,6 +85,9 @@ struct kill_opts {
 	const char *timeout_arg;	/* --timeout as given */
 	const char *after_wait;		/* the word that followed --wait */
 	const char *signal_arg;		/* --signal as given */
+	bool selecting;			/* a selector was given */
+	bool strict;
+	struct select_opts sel;
 };
 
 static void usage(FILE *f)
@@ -70,6 +95,8 @@ static void usage(FILE *f)
 	fputs("Usage: procterm kill [--status N [--full-status]] [--wait | --timeout DURATION]\n"
 	      "                     [--deferred | --grace DURATION [--signal SIG]] [--tree]\n"
 	      "                     [--dry-run] [--reap] [--tsv | --json] TARGET...\n"
+	      "       procterm kill SELECTOR... [--oldest | --newest | --largest] [--strict]\n"
+	      "                     [--status N [--full-status]] [--dry-run] [--tsv | --json]\n"
 	      "\n"
 	      "Terminate each TARGET, one of:\n"
 	      "  PID           a process ID\n"
@@ -77,6 +104,24 @@ static void usage(FILE *f)
 	      "                (field 22 of /proc/PID/stat), refused if the PID was reused\n"
 	      "  0xADDRESS     the address of the process's task_struct\n"
 	      "A target given twice is killed once.\n"
+	      "\n"
+	      "Or every process matching all SELECTORs, chosen by the kernel at the\n"
+	      "moment of the kill (never PID 1, kernel threads, procterm itself or its\n"
+	      "ancestors, such as your shell):\n"
+	      "  --name NAME   the command name (comm), exact\n"
+	      "  --name-regex RE\n"
+	      "                comm matches the extended regex RE (filtered here, then\n"
+	      "                killed by handle: the one selector with a window)\n"
+	      "  --uid USER    effective uid, a number or a user name\n"
+	      "  --rss-above SIZE\n"
+	      "                resident memory above SIZE (bytes, or K, M, G, T)\n"
+	      "  --older-than DURATION\n"
+	      "                started more than DURATION ago (500ms, 5s, 2m, 1h)\n"
+	      "  --cgroup PATH in the cgroup v2 PATH or below it\n"
+	      "  --oldest, --newest, --largest\n"
+	      "                only the match started first, last, or with the most\n"
+	      "                resident memory\n"
+	      "  --strict      if any match may not be killed, kill none\n"
 	      "\n"
 	      "Options:\n"
 	      "  --status N    exit status for the parent's waitpid(), 0..255 (decimal or\n"
@@ -496,6 +541,129 @@ static int wait_value_error(const char *opt)
 	return -PT_EUSAGE;
 }
 
+/* One selector option into o->sel. */
+static int parse_selector(int c, const char *arg, struct kill_opts *o)
+{
+	struct select_spec *sp = &o->sel.spec;
+	struct passwd *pw;
+	uint64_t v;
+	int ret;
+
+	switch (c) {
+	case OPT_NAME:
+		if (!*arg || strlen(arg) >= sizeof(sp->name)) {
+			fprintf(stderr, "procterm: kill: --name '%s': a command name is 1 to %zu "
+				"bytes (the kernel's comm)\n", arg, sizeof(sp->name) - 1);
+			return -PT_EUSAGE;
+		}
+		if (sp->has_name || o->sel.regex) {
+			fputs("procterm: kill: one --name or --name-regex\n", stderr);
+			return -PT_EUSAGE;
+		}
+		strcpy(sp->name, arg);
+		sp->has_name = true;
+		return 0;
+	case OPT_NAME_REGEX:
+		if (sp->has_name || o->sel.regex) {
+			fputs("procterm: kill: one --name or --name-regex\n", stderr);
+			return -PT_EUSAGE;
+		}
+		o->sel.regex = arg;
+		return 0;
+	case OPT_UID:
+		if (!parse_uint(arg, 10, UINT32_MAX - 1, &v)) {
+			sp->uid = v;
+		} else if ((pw = getpwnam(arg))) {
+			sp->uid = pw->pw_uid;
+		} else {
+			fprintf(stderr, "procterm: kill: --uid '%s': no such user\n", arg);
+			return -PT_EUSAGE;
+		}
+		sp->has_uid = true;
+		return 0;
+	case OPT_RSS_ABOVE:
+		if (parse_size(arg, &v)) {
+			fprintf(stderr, "procterm: kill: invalid size '%s' (bytes, or a number "
+				"with K, M, G or T: 512M)\n", arg);
+			return -PT_EUSAGE;
+		}
+		sp->rss_above = v;
+		sp->has_rss = true;
+		return 0;
+	case OPT_OLDER_THAN:
+		ret = parse_duration(arg, UINT64_MAX / 1000000, &v);
+		if (ret) {
+			fprintf(stderr, "procterm: kill: invalid duration '%s' (a number with "
+				"ms, s, m or h: 30s, 2h)\n", arg);
+			return -PT_EUSAGE;
+		}
+		sp->older_than_ns = v * 1000000;
+		sp->has_age = true;
+		return 0;
+	case OPT_CGROUP:
+		if (arg[0] != '/') {
+			fprintf(stderr, "procterm: kill: --cgroup '%s': a cgroup v2 path is "
+				"absolute, as /proc/self/cgroup shows it\n", arg);
+			return -PT_EUSAGE;
+		}
+		sp->cgroup = arg;
+		return 0;
+	default:
+		if (o->sel.pick) {
+			fputs("procterm: kill: one of --oldest, --newest and --largest\n",
+			      stderr);
+			return -PT_EUSAGE;
+		}
+		o->sel.pick = c == OPT_OLDEST ? PROCTERM_PICK_OLDEST :
+			      c == OPT_NEWEST ? PROCTERM_PICK_NEWEST :
+			      PROCTERM_PICK_LARGEST;
+		return 0;
+	}
+}
+
+/* Selectors: what they combine with, and the request they make. */
+static int check_select(int argc, char *argv[], const struct kill_request *req,
+			struct kill_opts *o)
+{
+	struct select_spec *sp = &o->sel.spec;
+
+	if (optind < argc) {
+		fprintf(stderr, "procterm: kill: '%s': selectors choose the processes; "
+			"give no target with them\n", argv[optind]);
+		return -PT_EUSAGE;
+	}
+	if (!sp->has_name && !o->sel.regex && !sp->has_uid && !sp->has_rss &&
+	    !sp->has_age && !sp->cgroup) {
+		fputs("procterm: kill: --oldest, --newest and --largest pick among the "
+		      "matches of a selector (--name, --uid, ...)\n", stderr);
+		return -PT_EUSAGE;
+	}
+	if (req->flags & (PROCTERM_F_WAIT | PROCTERM_F_DEFERRED | PROCTERM_F_TREE) ||
+	    req->grace_ms || o->reap) {
+		fputs("procterm: kill: selectors kill at once: not with --wait, --timeout, "
+		      "--deferred, --tree, --grace or --reap\n", stderr);
+		return -PT_EUSAGE;
+	}
+	if (o->full_status && !req->has_status) {
+		fputs("procterm: kill: --full-status needs --status\n", stderr);
+		return -PT_EUSAGE;
+	}
+	if (req->has_status && !o->full_status && req->status > 255) {
+		fprintf(stderr, "procterm: kill: exit status '%s': the parent would see %" PRIu32
+			" (%s & 0xff); add --full-status to send it anyway\n",
+			o->status_arg, req->status & 0xff, o->status_arg);
+		return -PT_EUSAGE;
+	}
+	sp->has_status = req->has_status;
+	sp->status = req->status;
+	sp->pick = o->sel.pick;
+	sp->flags = (o->dry_run ? PROCTERM_F_DRY_RUN : 0) |
+		    (o->strict ? PROCTERM_F_STRICT : 0);
+	o->sel.json = o->json;
+	o->sel.tsv = o->tsv;
+	return 0;
+}
+
 static int parse_options(int argc, char *argv[], struct kill_request *req,
 			 struct kill_opts *o)
 {
@@ -592,6 +760,23 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 			}
 			o->signal_arg = optarg;
 			break;
+		case OPT_NAME:
+		case OPT_NAME_REGEX:
+		case OPT_UID:
+		case OPT_RSS_ABOVE:
+		case OPT_OLDER_THAN:
+		case OPT_CGROUP:
+		case OPT_OLDEST:
+		case OPT_NEWEST:
+		case OPT_LARGEST:
+			ret = parse_selector(c, optarg, o);
+			if (ret)
+				return ret;
+			o->selecting = true;
+			break;
+		case OPT_STRICT:
+			o->strict = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -601,6 +786,13 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 				return wait_value_error(argv[optind - 1]);
 			return option_error("kill", c, argv);
 		}
+	}
+	if (o->selecting)
+		return check_select(argc, argv, req, o);
+	if (o->strict) {
+		fputs("procterm: kill: --strict is for selectors (--name, --uid, ...)\n",
+		      stderr);
+		return -PT_EUSAGE;
 	}
 	if (optind == argc) {
 		fputs("procterm: kill: no target given\n", stderr);
@@ -732,6 +924,8 @@ int kill_main(int argc, char *argv[])
 	ret = parse_options(argc, argv, &base, &o);
 	if (ret)
 		return ret < 0 ? usage_hint("kill", ret) : 0;
+	if (o.selecting)
+		return kill_select(&o.sel);
 	argv += optind;
 	n = argc - optind;
 	ret = check_after_wait(&o, argv, n);

@@ -170,6 +170,8 @@ static int valid_cb(struct nl_msg *msg, void *arg)
 	ret = genlmsg_parse(nlmsg_hdr(msg), 0, nl->tb, nl->fam->maxattr,
 			    nl->fam->policy);
 	ret = ret < 0 ? -EBADMSG : req->reply(nl->tb, req->arg);
+	if (!ret && req->raw)
+		ret = req->raw(nlmsg_hdr(msg), req->arg);
 	if (ret < 0 && !nl->reply_err)
 		nl->reply_err = ret;
 	return NL_OK;
@@ -230,9 +232,9 @@ static int dump_intr_cb(struct nl_msg *msg, void *arg)
 
 int ptnl_open(struct ptnl **nlp, const struct ptnl_family *fam, bool debug)
 {
+	int one = 1, rcvbuf = 4 << 20;
 	struct nl_cb *base;
 	struct ptnl *nl;
-	int one = 1;
 	int ret;
 
 	nl = calloc(1, sizeof(*nl));
@@ -261,6 +263,13 @@ int ptnl_open(struct ptnl **nlp, const struct ptnl_family *fam, bool debug)
 		   &one, sizeof(one));
 	/* Let libnl size its buffer to the kernel's dump messages. */
 	nl_socket_enable_msg_peek(nl->sk);
+	/*
+	 * A kill by selectors answers in one message, which can be large;
+	 * the ack behind it must still fit (the kernel caps this at
+	 * rmem_max). Failing is harmless: most replies are small.
+	 */
+	setsockopt(nl_socket_get_fd(nl->sk), SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+		   sizeof(rcvbuf));
 
 	nl->family_id = genl_ctrl_resolve(nl->sk, fam->name);
 	if (nl->family_id < 0) {

@@ -35,6 +35,8 @@ struct ptnl_request {
 	int (*fill)(struct nl_msg *msg, void *arg);
 	/* Called for each reply message with its parsed attributes. */
 	int (*reply)(struct nlattr **tb, void *arg);
+	/* Each reply message as it came, for repeated attributes; may be NULL. */
+	int (*raw)(const struct nlmsghdr *nlh, void *arg);
 	/* A dump is about to be restarted: forget what reply() collected. */
 	void (*restart)(void *arg);
 	/* Acknowledged, but a message that completes the request (an event

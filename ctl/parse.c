@@ -3,6 +3,7 @@
  * Checked parsers for the command line. Hand-written rather than strtoull():
  * that one skips spaces, accepts a sign (and negates!) and needs errno care.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -155,6 +156,35 @@ int parse_duration(const char *s, uint64_t max_ms, uint64_t *ms)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int parse_size(const char *s, uint64_t *bytes)
+{
+	static const char units[] = "KMGT";
+	size_t len = strspn(s, "0123456789");
+	const char *unit = s + len, *u;
+	unsigned int shift = 0;
+	uint64_t v;
+	int ret;
+
+	if (*unit) {
+		u = strchr(units, toupper((unsigned char)*unit));
+		if (!u)
+			return -EINVAL;
+		shift = 10 * (unsigned int)(u - units + 1);
+		unit++;
+		if (!strcasecmp(unit, "iB"))
+			unit += 2;
+		else if (!strcasecmp(unit, "B"))
+			unit++;
+		if (*unit)
+			return -EINVAL;
+	}
+	ret = parse_digits(s, len, 10, UINT64_MAX >> shift, &v);
+	if (ret)
+		return ret;
+	*bytes = v << shift;
+	return 0;
 }
 
 const char *duration_str(uint64_t ms, char *buf, size_t len)

@@ -44,6 +44,12 @@ bool target_equal(const struct target *a, const struct target *b);
  * number is -EINVAL: "5000" might mean seconds or milliseconds.
  */
 int parse_duration(const char *s, uint64_t max_ms, uint64_t *ms);
+/*
+ * A size in bytes: decimal digits, then nothing (bytes) or K, M, G or T
+ * (powers of 1024, either case, an optional trailing "B" or "iB": 512M,
+ * 2GiB, 100k). At most UINT64_MAX.
+ */
+int parse_size(const char *s, uint64_t *bytes);
 /* "500ms", "5s", "2m", "1h": the largest unit that divides @ms exactly. */
 const char *duration_str(uint64_t ms, char *buf, size_t len);
 /*

@@ -170,15 +170,6 @@ static void pt_deferred_put(struct pt_deferred *d)
 	kfree(d);
 }
 
-/* kill(2)'s uid rule (kill_ok_by_cred() without the capability). */
-static bool pt_uid_may_kill(const struct cred *cred, const struct cred *tcred)
-{
-	return uid_eq(cred->euid, tcred->suid) ||
-	       uid_eq(cred->euid, tcred->uid) ||
-	       uid_eq(cred->uid, tcred->suid) ||
-	       uid_eq(cred->uid, tcred->uid);
-}
-
 /*
  * Send SIGKILL to the current group, judged as @k->cred's: with those
  * credentials in place of the target's (override_creds()), kill(2)'s rule
@@ -199,8 +190,7 @@ static int pt_self_send(const struct cred *cred)
 	old = override_creds(cred);
 	rcu_read_lock();
 	tcred = __task_cred(current->group_leader);
-	may = pt_uid_may_kill(cred, tcred) ||
-	      ns_capable_noaudit(tcred->user_ns, CAP_KILL);
+	may = pt_cred_may_kill(tcred);
 	rcu_read_unlock();
 	ret = may ? kill_pid(pid, SIGKILL, 0) : -EPERM;
 	revert_creds(old);

@@ -433,16 +433,6 @@ static void pt_grace_escalate_all(struct work_struct *work)
 	spin_unlock(&pt_grace_lock);
 }
 
-/* kill(2)'s uid rule (kill_ok_by_cred() without the capability). */
-static bool pt_grace_uid_may_kill(const struct cred *cred,
-				  const struct cred *tcred)
-{
-	return uid_eq(cred->euid, tcred->suid) ||
-	       uid_eq(cred->euid, tcred->uid) ||
-	       uid_eq(cred->uid, tcred->suid) ||
-	       uid_eq(cred->uid, tcred->uid);
-}
-
 /*
  * A task procterm kills from its own context before its first user
  * instruction: a child whose tracking work runs after the deadline (kill
@@ -474,8 +464,7 @@ static void pt_grace_kill_self(struct pt_grace *g, struct pt_gnode *n)
 	ev = pt_event_alloc(u, g->admin, GFP_KERNEL_ACCOUNT);
 	rcu_read_lock();
 	tcred = __task_cred(current->group_leader);
-	may = pt_grace_uid_may_kill(g->cred, tcred) ||
-	      ns_capable_noaudit(tcred->user_ns, CAP_KILL);
+	may = pt_cred_may_kill(tcred);
 	rcu_read_unlock();
 	read_lock(pt_tasklist_lock);
 	spin_lock(&pt_grace_lock);

@@ -55,6 +55,8 @@ static const struct nla_policy pt_kill_policy[PROCTERM_A_MAX + 1] = {
 	 * included); SIGKILL and SIGSTOP are refused in the precheck.
 	 */
 	[PROCTERM_A_SIGNAL]	 = NLA_POLICY_RANGE(NLA_U32, 1, _NSIG),
+	/* Selectors (select.c), in place of a target. */
+	[PROCTERM_A_SELECT]	 = NLA_POLICY_NESTED(pt_select_policy),
 };
 
 static const struct nla_policy pt_list_policy[PROCTERM_A_MAX + 1] = {
@@ -103,14 +105,54 @@ int pt_put_u64(struct sk_buff *skb, int attr, u64 value)
 	return nla_put_u64_64bit(skb, attr, value, PROCTERM_A_PAD);
 }
 
+/* Cross-attribute rules of a kill by selectors. */
+static int pt_select_precheck(struct genl_info *info)
+{
+	struct nlattr **tb = info->attrs;
+	u32 flags = tb[PROCTERM_A_FLAGS] ? nla_get_u32(tb[PROCTERM_A_FLAGS]) : 0;
+	struct nlattr *a;
+
+	a = tb[PROCTERM_A_PID] ?: tb[PROCTERM_A_START_TIME] ?: tb[PROCTERM_A_TASK_ADDR];
+	if (a) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a,
+				    "give either a target or selectors (PROCTERM_A_SELECT), not both");
+		return -EINVAL;
+	}
+	if (tb[PROCTERM_A_GRACE_MS]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_GRACE_MS],
+				    "selectors kill at once: no grace period");
+		return -EINVAL;
+	}
+	if (tb[PROCTERM_A_SIGNAL]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_SIGNAL],
+				    "selectors kill with SIGKILL: no first signal");
+		return -EINVAL;
+	}
+	if (flags & (PROCTERM_F_WAIT | PROCTERM_F_DEFERRED | PROCTERM_F_TREE)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_FLAGS],
+				    "selectors take neither PROCTERM_F_WAIT, PROCTERM_F_DEFERRED nor PROCTERM_F_TREE");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Cross-attribute rules of PROCTERM_CMD_KILL. */
 static int pt_kill_precheck(struct genl_info *info)
 {
 	struct nlattr **tb = info->attrs;
 
+	if (tb[PROCTERM_A_SELECT])
+		return pt_select_precheck(info);
 	if (!tb[PROCTERM_A_PID] && !tb[PROCTERM_A_TASK_ADDR]) {
 		NL_SET_ERR_MSG_MOD(info->extack,
-				   "missing target: PROCTERM_A_PID or PROCTERM_A_TASK_ADDR");
+				   "missing target: PROCTERM_A_PID, PROCTERM_A_TASK_ADDR or PROCTERM_A_SELECT");
+		return -EINVAL;
+	}
+	if (tb[PROCTERM_A_FLAGS] &&
+	    (nla_get_u32(tb[PROCTERM_A_FLAGS]) &
+	     (PROCTERM_F_DRY_RUN | PROCTERM_F_STRICT))) {
+		NL_SET_ERR_MSG_ATTR(info->extack, tb[PROCTERM_A_FLAGS],
+				    "PROCTERM_F_DRY_RUN and PROCTERM_F_STRICT are for selectors (PROCTERM_A_SELECT)");
 		return -EINVAL;
 	}
 	if (tb[PROCTERM_A_PID] && tb[PROCTERM_A_TASK_ADDR]) {
@@ -216,6 +258,8 @@ static int pt_nl_kill(struct sk_buff *skb, struct genl_info *info)
 		req.signal = tb[PROCTERM_A_SIGNAL] ?
 			     nla_get_u32(tb[PROCTERM_A_SIGNAL]) : SIGTERM;
 	}
+	if (tb[PROCTERM_A_SELECT])
+		return pt_select_kill(info, tb[PROCTERM_A_SELECT], &req);
 
 	ret = pt_resolve(skb, info, &t);
 	if (ret)

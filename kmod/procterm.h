@@ -16,6 +16,9 @@
 #include <linux/netlink.h>
 #include <linux/uidgid.h>
 #include <linux/err.h>
+#include <net/netlink.h>
+
+#include <linux/procterm.h>
 
 struct pid;
 struct sk_buff;
@@ -57,6 +60,7 @@ u64 pt_boottime_offset(void);
 bool pt_group_dead(struct task_struct *leader);
 bool pt_pid_group_dead(struct pid *pid);
 bool pt_may_see_addresses(const struct sk_buff *skb);
+bool pt_cred_may_kill(const struct cred *tcred);
 
 /* tree.c: tasklist_lock, found at load; NULL when it could not be */
 extern rwlock_t *pt_tasklist_lock;
@@ -271,6 +275,11 @@ unsigned int pt_rule_flush(void);
 int pt_rule_dump_start(struct netlink_callback *cb);
 int pt_rule_dump(struct sk_buff *skb, struct netlink_callback *cb);
 int pt_rule_dump_done(struct netlink_callback *cb);
+
+/* select.c: PROCTERM_CMD_KILL by selectors (PROCTERM_A_SELECT) */
+extern const struct nla_policy pt_select_policy[PROCTERM_SEL_MAX + 1];
+int pt_select_kill(struct genl_info *info, const struct nlattr *nest,
+		   const struct pt_kill_req *req);
 
 /* proclist.c */
 int pt_list_fill(struct sk_buff *skb, struct task_struct *task,

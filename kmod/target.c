@@ -9,6 +9,7 @@
  * requester is never dereferenced: it is compared against the addresses of
  * live tasks, and only a task found that way is used.
  */
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/kernel.h>
 #include <linux/math64.h>
@@ -89,6 +90,28 @@ bool pt_may_see_addresses(const struct sk_buff *skb)
 	if (kstrtoull(buf, 16, &v) == 0 && v == 0)
 		return false;
 	return true;
+}
+
+/*
+ * kill(2)'s credential rule (kill_ok_by_cred()) for the current task's
+ * credentials, which deferred.c and grace.c override with the requester's,
+ * against a process whose credentials are @tcred: a real or effective uid
+ * that is its real or saved uid, or CAP_KILL in its user namespace (through
+ * the LSM's capable hook, without an audit record: the callers also use it
+ * to decide what a selector may see). The LSM's task_kill hook is not
+ * part of it. Under rcu_read_lock(), as @tcred is; check_kill_permission()
+ * makes the same capability check under RCU.
+ */
+bool pt_cred_may_kill(const struct cred *tcred)
+{
+	const struct cred *cred = current_cred();
+
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "target credentials outside RCU");
+	return uid_eq(cred->euid, tcred->suid) ||
+	       uid_eq(cred->euid, tcred->uid) ||
+	       uid_eq(cred->uid, tcred->suid) ||
+	       uid_eq(cred->uid, tcred->uid) ||
+	       ns_capable_noaudit(tcred->user_ns, CAP_KILL);
 }
 
 /*

@@ -359,6 +359,61 @@ TEST_F(events, immediate)
 	EXPECT_EQ(s0 + 2, s1);
 }
 
+static int named_sleeper(int ready_fd, void *arg)
+{
+	if (prctl(PR_SET_NAME, (const char *)arg))
+		return 10;
+	pt_ready(ready_fd);
+	pt_block_forever();
+}
+
+/* A kill by selectors: one immediate event per process it killed. */
+TEST_F(events, selector)
+{
+	struct pt_answer ans;
+	struct pt_msg m;
+	struct event e;
+	char name[16];
+	pid_t kids[2];
+	uint64_t s0, s1;
+	size_t start;
+	int i, k, ret, status;
+	bool seen[2] = { false, false };
+
+	snprintf(name, sizeof(name), "ptev%d", getpid() % 100000);
+	SENTINEL(s0);
+	for (i = 0; i < 2; i++) {
+		kids[i] = pt_spawn(named_sleeper, name, NULL, 1);
+		ASSERT_LT(0, kids[i]);
+	}
+	pt_msg_init(&m, &self->s, PROCTERM_CMD_KILL, 0);
+	start = NLMSG_ALIGN(m.len);
+	pt_put(&m, PROCTERM_A_SELECT | NLA_F_NESTED, NULL, 0);
+	pt_put_str(&m, PROCTERM_SEL_NAME, name);
+	((struct nlattr *)(m.buf + start))->nla_len = (uint16_t)(m.len - start);
+	ret = pt_ask(&self->s, &m, &ans, 30000);
+	ASSERT_EQ(0, ret) TH_LOG("%s (extack \"%s\")", pt_errname(ret), ans.msg);
+	EXPECT_EQ(2ULL, ans.a.u[PROCTERM_A_COUNT]);
+	for (i = 0; i < 2; i++) {
+		ASSERT_DIES(kids[i], status);
+		ASSERT_KILLED_BY_SIGKILL(status);
+	}
+	for (k = 0; k < 2; k++) {
+		ret = listener_next(&self->l, &e, EV_WAIT_MS);
+		ASSERT_EQ(0, ret) TH_LOG("event %d of the selector kill: %s", k,
+					 pt_errname(ret));
+		check_common(_metadata, &e, (pid_t)e.a.u[PROCTERM_A_PID],
+			     PROCTERM_EVENT_MODE_IMMEDIATE, 0);
+		EXPECT_STREQ(name, (char *)e.a.data[PROCTERM_A_COMM]);
+		for (i = 0; i < 2; i++)
+			if (e.a.u[PROCTERM_A_PID] == (uint64_t)kids[i])
+				seen[i] = true;
+	}
+	EXPECT_TRUE(seen[0] && seen[1]) TH_LOG("not one event for each process killed");
+	SENTINEL(s1);
+	EXPECT_EQ(s0 + 3, s1);
+}
+
 /* With PROCTERM_F_WAIT and an exit status: the status the parent sees. */
 TEST_F(events, wait_and_status)
 {

@@ -115,7 +115,7 @@ static uint64_t fuzz_seed(void)
  */
 static const int allowed_errs[] = {
 	ESRCH, EPERM, ENOTTY, EALREADY, ENOENT, EDQUOT, EAGAIN, ENODEV,
-	EINVAL, ERANGE, EOPNOTSUPP, ENOMEM,
+	EINVAL, ERANGE, EOPNOTSUPP, ENOMEM, E2BIG,
 };
 #define NERRS (sizeof(allowed_errs) / sizeof(allowed_errs[0]))
 
@@ -269,6 +269,7 @@ struct fmsg {
 	bool named_foreign;	/* a PID or address of someone else's */
 	bool named_kthread;
 	bool named_addr;	/* a PROCTERM_A_TASK_ADDR of any value */
+	bool has_select;	/* a PROCTERM_A_SELECT: the pool's name */
 	int named[MAX_NAMED];	/* pool slots named */
 	int nnamed;
 	bool handled;		/* a request genetlink passes to the family */
@@ -436,7 +437,9 @@ static uint32_t pick_flags(struct rng *r)
 		PROCTERM_F_WAIT | PROCTERM_F_DEFERRED,
 		PROCTERM_F_WAIT | PROCTERM_F_TREE,
 		PROCTERM_F_DEFERRED | PROCTERM_F_TREE, __PROCTERM_F_ALL,
-		1U << 3, 1U << 31, 0xffffffff, __PROCTERM_F_ALL | 1U << 4,
+		PROCTERM_F_DRY_RUN, PROCTERM_F_DRY_RUN, PROCTERM_F_STRICT,
+		PROCTERM_F_DRY_RUN | PROCTERM_F_STRICT,
+		1U << 5, 1U << 31, 0xffffffff, __PROCTERM_F_ALL | 1U << 5,
 	};
 
 	return flags[below(r, sizeof(flags) / sizeof(flags[0]))];
@@ -469,6 +472,7 @@ static uint16_t pick_type(struct rng *r, uint8_t cmd)
 		PROCTERM_A_PID, PROCTERM_A_PID, PROCTERM_A_PID,
 		PROCTERM_A_START_TIME, PROCTERM_A_TASK_ADDR,
 		PROCTERM_A_EXIT_STATUS, PROCTERM_A_FLAGS, PROCTERM_A_FLAGS,
+		PROCTERM_A_SELECT,
 	};
 
 	if (chance(r, 15))
@@ -492,6 +496,79 @@ static uint16_t pick_type(struct rng *r, uint8_t cmd)
 	}
 }
 
+/*
+ * A PROCTERM_A_SELECT nest, bent like the rest, but always with a name
+ * that only the fuzzers' own processes have (the last NAME or NAME_PREFIX
+ * is one of them, or invalid): a selector must never reach anything else
+ * in the guest. Its pool may die of it (judge()).
+ */
+static int put_select(struct fuzz *f, struct fmsg *fm)
+{
+	/* [0]: this fuzzer's own name, [1]: root's (for the user). */
+	const char *const names[] = {
+		f->priv ? "pt-fuzz-root" : "pt-fuzz-user", "pt-fuzz-root",
+	};
+	static const char *const bad_names[] = { "", "0123456789abcdefXYZ" };
+	static const char *const cgroups[] = {
+		"/", "/pt-fuzz-no-such", "relative", "", "//", "/..",
+	};
+	struct rng *r = &f->rng;
+	size_t start = NLMSG_ALIGN(fm->m.len);
+	const char *name;
+	int off, n;
+
+	off = pt_put(&fm->m, PROCTERM_A_SELECT | (chance(r, 10) ? 0 : NLA_F_NESTED),
+		     NULL, 0);
+	if (off < 0)
+		return -1;
+	/*
+	 * Root names its own processes only: the two fuzzers run at once,
+	 * and root could kill the other's. The user sometimes names root's,
+	 * which must be refused (root's pool check would see a death).
+	 */
+	name = names[!f->priv && chance(r, 8)];
+	pt_put_str(&fm->m, chance(r, 8) ? PROCTERM_SEL_NAME_PREFIX : PROCTERM_SEL_NAME,
+		   name);
+	for (n = (int)below(r, 4); n > 0; n--) {
+		uint16_t type = (uint16_t)(1 + below(r, PROCTERM_SEL_MAX + 1));
+		uint64_t v = chance(r, 2) ? rnd(r) :
+			     u64_edges[below(r, sizeof(u64_edges) / sizeof(u64_edges[0]))];
+		uint32_t v32 = chance(r, 2) ? (uint32_t)v :
+			       (uint32_t[]){ 0, FUZZ_UID, 1000, 0xffffffff }[below(r, 4)];
+
+		switch (type) {
+		case PROCTERM_SEL_NAME:
+		case PROCTERM_SEL_NAME_PREFIX:
+			pt_put_str(&fm->m, type, chance(r, 3) ?
+				   bad_names[below(r, 2)] :
+				   names[!f->priv && chance(r, 2)]);
+			break;
+		case PROCTERM_SEL_CGROUP:
+			pt_put_str(&fm->m, type, cgroups[below(r, sizeof(cgroups) /
+							     sizeof(cgroups[0]))]);
+			break;
+		case PROCTERM_SEL_UID:
+		case PROCTERM_SEL_PICK:
+			if (type == PROCTERM_SEL_PICK && chance(r, 2))
+				v32 = (uint32_t)below(r, __PROCTERM_PICK_MAX + 2);
+			if (chance(r, 6))
+				pt_put(&fm->m, type, &v, 1 + below(r, 8));
+			else
+				pt_put_u32(&fm->m, type, v32);
+			break;
+		default:	/* RSS_ABOVE, OLDER_THAN_NS, unknown */
+			if (chance(r, 6))
+				pt_put(&fm->m, type, &v, below(r, 9));
+			else
+				pt_put_u64(&fm->m, type, v);
+			break;
+		}
+	}
+	((struct nlattr *)(fm->m.buf + start))->nla_len =
+		(uint16_t)(fm->m.len - start);
+	return off;
+}
+
 static int put_attr(struct fuzz *f, struct fmsg *fm, uint16_t type, int depth)
 {
 	struct rng *r = &f->rng;
@@ -502,6 +579,13 @@ static int put_attr(struct fuzz *f, struct fmsg *fm, uint16_t type, int depth)
 	uint32_t v32;
 	int kind = 0;	/* 4: u32, 8: u64, 1: u8, -1: string */
 
+	if (type == PROCTERM_A_SELECT) {
+		/* Inside another nest it is only bytes; on top, a selector. */
+		if (depth)
+			type = PROCTERM_A_UNSPEC;
+		else
+			return put_select(f, fm);
+	}
 	switch (type) {
 	case PROCTERM_A_PID:
 	case PROCTERM_A_PPID:
@@ -627,6 +711,8 @@ static void effective(struct fuzz *f, struct fmsg *fm)
 
 		if (nla->nla_len < NLA_HDRLEN || nla->nla_len > rem)
 			break;
+		if (type == PROCTERM_A_SELECT)
+			fm->has_select = true;
 		if (type == PROCTERM_A_PID && nla->nla_len == NLA_HDRLEN + 4) {
 			uint32_t v;
 
@@ -822,6 +908,9 @@ static void judge(struct fuzz *f, struct fmsg *fm)
 		return;
 	for (k = 0; k < fm->nnamed; k++)
 		f->pool[fm->named[k]].maybe_killed = true;
+	/* A selector may have chosen any of the pool (they share its name). */
+	for (k = 0; fm->has_select && k < POOL; k++)
+		f->pool[k].maybe_killed = true;
 	if (fm->err)
 		return;
 	f->res->kills++;

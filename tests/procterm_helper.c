@@ -27,6 +27,14 @@
  *                               waits for A and prints "A STATUS", the raw
  *                               wait status in decimal, before it exits.
  *
+ *   procterm_helper mem MIB [COMM]
+ *                               fill MIB MiB of anonymous memory, then
+ *                               take the name COMM (the handshake: wait
+ *                               for /proc/PID/comm), print "ready", block
+ *   procterm_helper memrun MIB CMD [ARG...]
+ *                               fill MIB MiB, then run CMD as a child
+ *                               (a big "shell"), exit with its status
+ *
  * The printed line is the readiness handshake: read it from a pipe or FIFO.
  */
 #define _GNU_SOURCE
@@ -65,7 +73,8 @@ static void *thread_main(void *p)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: procterm_helper threads N | zombie | vfork | traced | fuse DIR [MIB [UID]]\n");
+	fprintf(stderr, "usage: procterm_helper threads N | zombie | vfork | traced | fuse DIR [MIB [UID]] |\n"
+		"       mem MIB [COMM] | memrun MIB CMD [ARG...]\n");
 	return 1;
 }
 
@@ -227,9 +236,57 @@ static int fuse_main(const char *dir, long mib, long uid)
 	}
 }
 
+/* @mib MiB of anonymous memory, touched: resident. */
+static int fill_mib(const char *arg)
+{
+	long mib = strtol(arg, NULL, 10);
+	char *p;
+
+	if (mib < 0 || mib > 4096)
+		return -1;
+	if (!mib)
+		return 0;
+	p = mmap(NULL, (size_t)mib << 20, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		perror("mmap");
+		return -1;
+	}
+	memset(p, 0x5a, (size_t)mib << 20);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], "threads")) {
+	if (argc >= 3 && argc <= 4 && !strcmp(argv[1], "mem")) {
+		if (fill_mib(argv[2]))
+			return usage();
+		if (argc == 4 && prctl(PR_SET_NAME, argv[3])) {
+			perror("prctl");
+			return 1;
+		}
+		printf("ready\n");
+		fflush(stdout);
+	} else if (argc >= 4 && !strcmp(argv[1], "memrun")) {
+		pid_t pid;
+		int st;
+
+		if (fill_mib(argv[2]))
+			return usage();
+		pid = fork();
+		if (pid < 0) {
+			perror("fork");
+			return 1;
+		}
+		if (!pid) {
+			execvp(argv[3], argv + 3);
+			perror(argv[3]);
+			_exit(127);
+		}
+		if (waitpid(pid, &st, 0) != pid)
+			return 1;
+		return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	} else if (argc == 3 && !strcmp(argv[1], "threads")) {
 		long n = strtol(argv[2], NULL, 10), i;
 		pthread_t t;
 

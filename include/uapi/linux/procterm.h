@@ -62,6 +62,51 @@
  *   with PROCTERM_A_WAIT_STATUS; or, without a wait status, REFUSED (the
  *   deadline SIGKILL was refused; the process lives) or CANCELLED.
  *
+ *   By selectors instead of a target (no PID, START_TIME or TASK_ADDR):
+ *     PROCTERM_A_SELECT       nest  at least one of (all must hold):
+ *       PROCTERM_SEL_NAME          string  comm, exact
+ *       PROCTERM_SEL_NAME_PREFIX   string  comm starts with it (not with NAME)
+ *       PROCTERM_SEL_UID           u32     effective uid, caller's user ns
+ *       PROCTERM_SEL_RSS_ABOVE     u64     resident set above this (bytes)
+ *       PROCTERM_SEL_OLDER_THAN_NS u64     started more than this long ago
+ *                                          (CLOCK_BOOTTIME)
+ *       PROCTERM_SEL_CGROUP        string  cgroup v2 path: in it or below
+ *     and optionally PROCTERM_SEL_PICK u32 (enum procterm_pick): only the
+ *     oldest, newest or largest match.
+ *     PROCTERM_A_FLAGS: PROCTERM_F_DRY_RUN (judge, kill nothing),
+ *     PROCTERM_F_STRICT (one match refused: nothing is killed, EPERM);
+ *     not PROCTERM_F_WAIT, _DEFERRED or _TREE, nor PROCTERM_A_GRACE_MS.
+ *     PROCTERM_A_EXIT_STATUS applies to every process killed.
+ *   The kernel selects at the moment of the kill, among the processes
+ *   visible in the caller's PID namespace. Never selected, and counted in
+ *   PROCTERM_A_SKIPPED_PROTECTED when they match: the init (PID 1) of every
+ *   PID namespace, kernel threads, the caller's own process and every
+ *   ancestor of it. Each match is judged by kill(2)'s rules; refused ones
+ *   are counted in PROCTERM_A_DENIED. Name, uid, age and cgroup are judged
+ *   again right before each kill: one no longer matching is skipped.
+ *   Reply:
+ *     PROCTERM_A_PROC         nest, repeated: one per process killed (dry
+ *                             run: that would be), in PID-namespace walk
+ *                             order, each with PROCTERM_A_PID,
+ *                             PROCTERM_A_START_TIME, PROCTERM_A_COMM,
+ *                             PROCTERM_A_UID (effective), PROCTERM_A_RSS
+ *                             (bytes); a match kill(2)'s rules refused is
+ *                             listed too, with PROCTERM_A_PID and
+ *                             PROCTERM_A_DENIED (u32, 1) only: not killed.
+ *                             At most max_select (<= 1024) entries, so the
+ *                             message (under 96 KiB) and its ACK fit a
+ *                             default receive buffer.
+ *     PROCTERM_A_COUNT        processes killed (dry run: 0)
+ *     PROCTERM_A_MATCHED      matches selected and permitted
+ *     PROCTERM_A_SKIPPED_PROTECTED, PROCTERM_A_DENIED
+ *     PROCTERM_A_EXIT_STATUS  echo, as above
+ *   No match is not an error: COUNT 0. A dry run may come with an empty
+ *   PROCTERM_A_SELECT: every match listed, denied ones by PID only. A dry
+ *   run with PROCTERM_F_STRICT lists and flags the denied ones instead of
+ *   failing. With PROCTERM_F_STRICT, a SIGKILL an LSM refuses after signal
+ *   0 was permitted fails the request with EPERM, "N of M killed" in the
+ *   extack; the others were killed.
+ *
  * PROCTERM_CMD_LIST (dumpit; doit with PROCTERM_A_PID for one process)
  *   One message per process visible in the caller's PID namespace:
  *     PROCTERM_A_PID, PROCTERM_A_PPID, PROCTERM_A_START_TIME,
@@ -190,6 +235,16 @@
  *              PROCTERM_A_GRACE_MS with PROCTERM_F_DEFERRED)
  *   ERANGE     a value outside its range (a PID of 0 or above
  *              PID_MAX_LIMIT, a request id, rule id or rule count of 0)
+ *   E2BIG      selectors: more matches than the module parameter
+ *              max_select (without a pick); nothing was killed
+ *   EPERM      (also) selectors with PROCTERM_F_STRICT: a match may not be
+ *              killed; nothing was, the message names the first refused PID
+ *   ENOENT     (also) selectors: no such cgroup
+ *   EINVAL     (also) selectors: an empty PROCTERM_A_SELECT, a selector
+ *              besides a target, NAME with NAME_PREFIX, an empty string,
+ *              a relative cgroup path, F_WAIT/F_DEFERRED/F_TREE/grace with
+ *              selectors, F_DRY_RUN or F_STRICT without them
+ *   ERANGE     (also) PROCTERM_SEL_PICK outside enum procterm_pick
  *   EOPNOTSUPP the running kernel lacks what the request needs
  *   ENOMEM     out of memory; nothing was done
  */
@@ -223,9 +278,12 @@ enum procterm_kill_flags {
 	PROCTERM_F_WAIT		= 1U << 0,	/* return when the process is dead */
 	PROCTERM_F_DEFERRED	= 1U << 1,	/* die the next time it runs */
 	PROCTERM_F_TREE		= 1U << 2,	/* the process and all descendants */
+	PROCTERM_F_DRY_RUN	= 1U << 3,	/* selectors: list, kill nothing */
+	PROCTERM_F_STRICT	= 1U << 4,	/* selectors: all or nothing */
 
 	__PROCTERM_F_ALL	= PROCTERM_F_WAIT | PROCTERM_F_DEFERRED |
-				  PROCTERM_F_TREE,
+				  PROCTERM_F_TREE | PROCTERM_F_DRY_RUN |
+				  PROCTERM_F_STRICT,
 };
 
 /* The multicast group of PROCTERM_CMD_EVENT. */
@@ -286,11 +344,46 @@ enum procterm_attr {
 	PROCTERM_A_RULE_COUNT,		/* u32, firings left before it expires */
 	PROCTERM_A_RULE_FIRED,		/* u64, firings so far */
 	PROCTERM_A_RULE_FLAGS,		/* u32, enum procterm_rule_flags */
+	PROCTERM_A_SELECT,		/* nest, enum procterm_select_attr */
+	PROCTERM_A_PROC,		/* nest, one selected process (repeated) */
+	PROCTERM_A_RSS,			/* u64, resident set size in bytes */
+	PROCTERM_A_SKIPPED_PROTECTED,	/* u32, matches never selected */
+	PROCTERM_A_DENIED,		/* u32, matches kill(2) refused */
+	PROCTERM_A_MATCHED,		/* u32, matches selected for the kill */
 
 	__PROCTERM_A_MAX,
 };
 
 #define PROCTERM_A_MAX (__PROCTERM_A_MAX - 1)
+
+/*
+ * The selectors of a PROCTERM_CMD_KILL by PROCTERM_A_SELECT (their own
+ * attribute space, inside the nest). Every one given must hold.
+ */
+enum procterm_select_attr {
+	PROCTERM_SEL_UNSPEC,
+	PROCTERM_SEL_NAME,		/* string, the comm, exact (1..15 bytes) */
+	PROCTERM_SEL_NAME_PREFIX,	/* string, the comm starts with it */
+	PROCTERM_SEL_UID,		/* u32, the effective uid */
+	PROCTERM_SEL_RSS_ABOVE,		/* u64, resident set size > bytes */
+	PROCTERM_SEL_OLDER_THAN_NS,	/* u64, started longer ago than this */
+	PROCTERM_SEL_CGROUP,		/* string, a cgroup v2 path: in it or below */
+	PROCTERM_SEL_PICK,		/* u32, enum procterm_pick */
+
+	__PROCTERM_SEL_MAX,
+};
+
+#define PROCTERM_SEL_MAX (__PROCTERM_SEL_MAX - 1)
+
+/* Which of the matches PROCTERM_SEL_PICK keeps. */
+enum procterm_pick {
+	PROCTERM_PICK_ALL,		/* every match (the default) */
+	PROCTERM_PICK_OLDEST,		/* the one started first */
+	PROCTERM_PICK_NEWEST,		/* the one started last */
+	PROCTERM_PICK_LARGEST,		/* the largest resident set */
+
+	__PROCTERM_PICK_MAX,
+};
 
 /* Longest grace period of a PROCTERM_A_GRACE_MS kill: 24 hours. */
 #define PROCTERM_GRACE_MAX_MS	86400000U

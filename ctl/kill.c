@@ -587,6 +587,12 @@ static int parse_selector(int c, const char *arg, struct kill_opts *o)
 				"with K, M, G or T: 512M)\n", arg);
 			return -PT_EUSAGE;
 		}
+		if (!v) {
+			/* The kernel refuses it too (ERANGE): it holds for all. */
+			fprintf(stderr, "procterm: kill: --rss-above 0 matches every process; "
+				"give a size above 0\n");
+			return -PT_EUSAGE;
+		}
 		sp->rss_above = v;
 		sp->has_rss = true;
 		return 0;
@@ -595,6 +601,11 @@ static int parse_selector(int c, const char *arg, struct kill_opts *o)
 		if (ret) {
 			fprintf(stderr, "procterm: kill: invalid duration '%s' (a number with "
 				"ms, s, m or h: 30s, 2h)\n", arg);
+			return -PT_EUSAGE;
+		}
+		if (!v) {
+			fprintf(stderr, "procterm: kill: --older-than 0 matches every process; "
+				"give a duration above 0\n");
 			return -PT_EUSAGE;
 		}
 		sp->older_than_ns = v * 1000000;

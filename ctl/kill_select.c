@@ -267,7 +267,7 @@ int kill_select(const struct select_opts *o)
 	struct ipc *ipc = NULL;
 	uint32_t done = 0, first_denied = 0;
 	regex_t re;
-	bool have_re = false;
+	bool have_re = false, strict_after;
 	size_t i;
 	int ret, err;
 
@@ -298,7 +298,12 @@ int kill_select(const struct select_opts *o)
 	snprintf(extack, sizeof(extack), "%s", ipc_extack(ipc));
 	if (!ret && have_re)
 		ret = regex_filter(o, &re, &r, &first_denied);
-	if (ret) {
+	/*
+	 * --strict, and a match refused SIGKILL after signal 0 passed (an
+	 * LSM): the kernel killed the others and lists both before its EPERM.
+	 */
+	strict_after = ret == -EPERM && !have_re && !dry && r.n;
+	if (ret && !strict_after) {
 		if (ret == -EPERM && have_re)
 			snprintf(extack, sizeof(extack),
 				 "strict: not permitted to kill PID %" PRIu32 "; nothing killed",
@@ -350,13 +355,18 @@ int kill_select(const struct select_opts *o)
 		r.count = done;
 
 	if (o->json) {
-		put_json(o, 0, extack, &r, res, done);
+		put_json(o, strict_after ? ret : 0, extack, &r, res, done);
 	} else if (o->tsv) {
 		put_tsv(&r, res);
 	} else {
 		if (r.n)
 			put_table(&r, res);
 		put_summary(o, &r, done);
+	}
+	if (strict_after) {
+		if (!o->json && !o->tsv)
+			report("kill", NULL, ret, extack);
+		goto out;
 	}
 	/* Nothing done: say why in the exit status (2: no match, 3: denied). */
 	if (!done)

@@ -1,28 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Selectors: PROCTERM_CMD_KILL by PROCTERM_A_SELECT instead of a target.
- * The kernel chooses the processes at the moment of the kill, so there is
- * no window between listing and killing (the CLI's --name-regex, which
- * narrows the kernel's answer in user space, is the one exception).
- *
- * Three passes, none of which sleeps under RCU:
- *  1. Under rcu_read_lock(), for_each_process() over the processes visible
- *     in the requester's PID namespace: the selectors that need no
- *     reference (comm, effective uid, age, cgroup) are judged, and each
- *     candidate is pinned (task_struct and TGID struct pid) into an array
- *     of at most max_select entries, allocated before the walk. More
- *     candidates than that: E2BIG, nothing done.
- *  2. Outside RCU, with the references held: the resident set size
- *     (get_task_mm()), the protected processes (PID 1, kernel threads, the
- *     requester's own process and its ancestors: never selected, counted),
- *     the pick (oldest, newest, largest), then kill(2)'s verdict on each
- *     match (signal 0, as for a single kill: uid rules, CAP_KILL, LSMs).
- *     With PROCTERM_F_STRICT one refusal ends the request (EPERM) before
- *     anything is killed.
- *  3. The reply is allocated for the matches, then each is killed through
- *     pt_kill_now(), the path a kill by PID takes (its exit status, its
- *     event), and listed in the reply. With PROCTERM_F_DRY_RUN nothing is
- *     killed and the reply lists what would be.
+ * The kernel chooses the processes while it handles the request (the
+ * CLI's --name-regex, which narrows a dry run in user space and kills by
+ * handle, is the one exception). docs/design.md ("Selectors") has the
+ * whole design; in short, three passes, none of which sleeps under RCU or
+ * tasklist_lock:
+ *  1. The requester's ancestry, once: the signal_structs of its process
+ *     and every ancestor, sorted. Then the TGIDs of the requester's PID
+ *     namespace, in order (find_ge_pid()), one short RCU section each,
+ *     cond_resched() between. A process kill(2)'s credential rule refuses
+ *     to the caller (uid rule, CAP_KILL) is not seen at all. For the
+ *     others the selectors are judged (comm, effective uid, age, cgroup,
+ *     then the resident set under task_lock() from any thread with an mm);
+ *     kernel threads, exiting groups, every PID-namespace init and the
+ *     requester's ancestry are left out (the protected ones counted). A
+ *     match is pinned (task_struct and TGID struct pid): at most
+ *     max_select of them (more: E2BIG, nothing done), or with a pick only
+ *     the best so far.
+ *  2. kill(2)'s verdict on each pinned match (signal 0: the LSM); with
+ *     PROCTERM_F_STRICT a refusal ends the request (EPERM) before any
+ *     kill.
+ *  3. The reply is allocated for every match, then each one still matching
+ *     the RCU selectors (re-checked: an exec, rename, setuid or move since
+ *     pass 1) is killed through pt_kill_now(), as a kill by PID is (its
+ *     exit status, its event), and listed. A PID is held as a struct pid,
+ *     so the kill cannot hit a process that took the number meanwhile.
+ *     With PROCTERM_F_DRY_RUN nothing is killed and the reply lists what
+ *     would be.
  */
 #include <linux/bsearch.h>
 #include <linux/cgroup.h>
@@ -150,12 +155,23 @@ static int pt_select_parse(const struct nlattr *nest, struct pt_select *s,
 		}
 		s->conds |= PT_SEL_UID;
 	}
+	/* A threshold of 0 holds for every process: no condition at all. */
 	if (tb[PROCTERM_SEL_RSS_ABOVE]) {
 		s->rss_above = nla_get_u64(tb[PROCTERM_SEL_RSS_ABOVE]);
+		if (!s->rss_above) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[PROCTERM_SEL_RSS_ABOVE],
+					    "an rss threshold of 0 matches every process; give one above 0");
+			return -ERANGE;
+		}
 		s->conds |= PT_SEL_RSS;
 	}
 	if (tb[PROCTERM_SEL_OLDER_THAN_NS]) {
 		s->older_than_ns = nla_get_u64(tb[PROCTERM_SEL_OLDER_THAN_NS]);
+		if (!s->older_than_ns) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[PROCTERM_SEL_OLDER_THAN_NS],
+					    "an age of 0 matches every process; give one above 0");
+			return -ERANGE;
+		}
 		s->conds |= PT_SEL_AGE;
 	}
 	if (tb[PROCTERM_SEL_PICK])
@@ -504,6 +520,7 @@ static int pt_sel_judge(struct pt_sel_cand *c, unsigned int n, bool strict,
 	int ret;
 
 	for (i = 0; i < n; i++) {
+		cond_resched();
 		/* Gone or going already: no match, as if not found. */
 		if (pt_check_killable(c[i].task, ns, false, NULL))
 			continue;
@@ -518,7 +535,6 @@ static int pt_sel_judge(struct pt_sel_cand *c, unsigned int n, bool strict,
 				first_denied = pid_nr_ns(c[i].pid, ns);
 		}
 		/* -ESRCH: gone meanwhile, no match. */
-		cond_resched();
 	}
 	if (strict && res->denied) {
 #ifdef NL_SET_ERR_MSG_FMT_MOD
@@ -625,6 +641,7 @@ static void pt_sel_kill_all(const struct pt_select *s, struct pt_sel_cand *c,
 	int ret;
 
 	for (i = 0; i < n; i++) {
+		cond_resched();
 		if (c[i].denied)
 			WARN_ON_ONCE(pt_sel_put_entry(msg, &c[i], true));
 		if (!c[i].chosen)
@@ -653,7 +670,6 @@ static void pt_sel_kill_all(const struct pt_select *s, struct pt_sel_cand *c,
 			} else if (ret) {
 				res->failed++;
 			}
-			cond_resched();
 			if (ret)
 				continue;
 			res->killed++;
@@ -672,10 +688,10 @@ int pt_select_kill(struct genl_info *info, const struct nlattr *nest,
 	struct pt_sel_anc anc = {};
 	struct pt_select s = {};
 	struct pt_sel_cand *c;
-	unsigned int max, i;
+	unsigned int max, i, n;
 	struct sk_buff *msg;
 	void *hdr;
-	int n, ret;
+	int ret;
 
 	if (req->has_status && !pt_exitstatus_available()) {
 		NL_SET_ERR_MSG_MOD(extack, "exit status rewriting is unavailable on this kernel");
@@ -695,8 +711,8 @@ int pt_select_kill(struct genl_info *info, const struct nlattr *nest,
 		ret = -ENOMEM;
 		goto out_anc;
 	}
-	n = pt_sel_collect(&s, &anc, c, max, &res);
-	if (n < 0) {
+	ret = pt_sel_collect(&s, &anc, c, max, &res);
+	if (ret < 0) {
 #ifdef NL_SET_ERR_MSG_FMT_MOD
 		NL_SET_ERR_MSG_FMT_MOD(extack,
 				       "over max_select (%u) matches; nothing was killed",
@@ -705,10 +721,10 @@ int pt_select_kill(struct genl_info *info, const struct nlattr *nest,
 		NL_SET_ERR_MSG_MOD(extack,
 				   "more processes match than the module parameter max_select allows; nothing was killed");
 #endif
-		ret = n;
 		n = max;
 		goto out;
 	}
+	n = ret;
 	ret = pt_sel_judge(c, n, strict && !dry_run, &res, extack);
 	if (ret)
 		goto out;
@@ -734,9 +750,19 @@ int pt_select_kill(struct genl_info *info, const struct nlattr *nest,
 	}
 	i = res.matched;
 	pt_sel_kill_all(&s, c, n, req, dry_run, msg, &res);
+	WARN_ON_ONCE(nla_put_u32(msg, PROCTERM_A_COUNT, res.killed) ||
+		     nla_put_u32(msg, PROCTERM_A_MATCHED, res.matched) ||
+		     nla_put_u32(msg, PROCTERM_A_SKIPPED_PROTECTED, res.protected) ||
+		     nla_put_u32(msg, PROCTERM_A_DENIED, res.denied) ||
+		     (req->has_status &&
+		      nla_put_u32(msg, PROCTERM_A_EXIT_STATUS, req->status)));
+	genlmsg_end(msg, hdr);
 	if (strict && res.refused) {
-		/* As a tree kill: some live although signal 0 was permitted. */
-		nlmsg_free(msg);
+		/*
+		 * As a tree kill: some live although signal 0 was permitted,
+		 * others are dead. The reply lists both, then the ACK says
+		 * EPERM.
+		 */
 #ifdef NL_SET_ERR_MSG_FMT_MOD
 		NL_SET_ERR_MSG_FMT_MOD(extack,
 				       "%u of %u killed; %u refused SIGKILL and live",
@@ -745,29 +771,31 @@ int pt_select_kill(struct genl_info *info, const struct nlattr *nest,
 		NL_SET_ERR_MSG_MOD(extack,
 				   "some matches refused SIGKILL and live; the others were killed");
 #endif
+		genlmsg_reply(msg, info);
 		ret = -EPERM;
 		goto out;
 	}
-	WARN_ON_ONCE(nla_put_u32(msg, PROCTERM_A_COUNT, res.killed) ||
-		     nla_put_u32(msg, PROCTERM_A_MATCHED, res.matched) ||
-		     nla_put_u32(msg, PROCTERM_A_SKIPPED_PROTECTED, res.protected) ||
-		     nla_put_u32(msg, PROCTERM_A_DENIED, res.denied) ||
-		     (req->has_status &&
-		      nla_put_u32(msg, PROCTERM_A_EXIT_STATUS, req->status)));
-	genlmsg_end(msg, hdr);
-	if (res.failed) {
+	ret = genlmsg_reply(msg, info);
+	if (ret && res.killed) {
+		/* Killed is killed: no error, whose meaning is "nothing done". */
+#ifdef NL_SET_ERR_MSG_FMT_MOD
+		NL_SET_ERR_MSG_FMT_MOD(extack,
+				       "%u processes were killed (%u could not be); the reply was lost",
+				       res.killed, res.failed);
+#else
+		NL_SET_ERR_MSG_MOD(extack, "processes were killed; the reply was lost");
+#endif
+		ret = 0;
+	} else if (ret) {
+		NL_SET_ERR_MSG_MOD(extack,
+				   "the reply was lost (receive buffer too small?); nothing was killed");
+	} else if (res.failed) {
 #ifdef NL_SET_ERR_MSG_FMT_MOD
 		NL_SET_ERR_MSG_FMT_MOD(extack, "%u of %u matches could not be killed",
 				       res.failed, res.matched);
 #else
 		NL_SET_ERR_MSG_MOD(extack, "some matches could not be killed");
 #endif
-	}
-	ret = genlmsg_reply(msg, info);
-	if (ret && res.killed) {
-		/* Killed is killed: no error, whose meaning is "nothing done". */
-		NL_SET_ERR_MSG_MOD(extack, "processes were killed; the reply was lost");
-		ret = 0;
 	}
 out:
 	for (i = 0; i < n; i++)

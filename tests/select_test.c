@@ -16,13 +16,17 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -58,6 +62,8 @@ struct sel_proc {
 	uint32_t uid;
 	uint64_t rss;
 	bool denied;
+	/* Which attributes the entry carried. */
+	bool has_start, has_comm, has_uid, has_rss;
 };
 
 struct sel_reply {
@@ -89,18 +95,22 @@ static void parse_proc(struct sel_proc *p, const unsigned char *d, size_t len)
 			break;
 		case PROCTERM_A_START_TIME:
 			memcpy(&p->start, v, 8);
+			p->has_start = true;
 			break;
 		case PROCTERM_A_UID:
 			memcpy(&p->uid, v, 4);
+			p->has_uid = true;
 			break;
 		case PROCTERM_A_RSS:
 			memcpy(&p->rss, v, 8);
+			p->has_rss = true;
 			break;
 		case PROCTERM_A_DENIED:
 			p->denied = true;
 			break;
 		case PROCTERM_A_COMM:
 			memcpy(p->comm, v, l < 15 ? l : 15);
+			p->has_comm = true;
 			break;
 		}
 	}
@@ -740,93 +750,594 @@ TEST_F(sel, never_pid_1)
 	EXPECT_TRUE(pt_pid_alive(1));
 }
 
-struct strict_arg {
-	const char *comm;
-	uint32_t flags;
+/*
+ * An unprivileged requester: credentials PT_UNPRIV_UID (or @uid), no
+ * capabilities; with @landlock also scoped by Landlock so that it may
+ * signal only its own domain (LANDLOCK_SCOPE_SIGNAL: signal 0 included),
+ * with @own_n children named @own_comm forked inside that domain. It
+ * sends @a (again as @a2 when set), and reports both replies and what
+ * became of its own children.
+ */
+struct req_arg {
+	struct sel_args a, a2;
+	bool has_a2;
+	uid_t uid;
+	bool landlock;
+	const char *own_comm;
+	int own_n;
 };
 
-struct strict_res {
-	int ret, stage;
-	uint32_t count, denied;
-	int nproc;
-	struct sel_proc proc[8];
-	char msg[PT_EXTACK_LEN];
+#define MAX_OWN	2
+
+struct req_res {
+	int stage;		/* 0, pt_become()'s stage, 200+ Landlock */
+	int ret, ret2;
+	struct sel_reply r, r2;
+	pid_t self;
+	pid_t own[MAX_OWN];
+	bool own_alive1[MAX_OWN];	/* after the first request */
+	int own_wait[MAX_OWN];		/* 0 reaped, -ETIMEDOUT alive */
+	int own_status[MAX_OWN];
 };
 
-static int strict_body(int ready_fd, void *arg)
+#ifndef LANDLOCK_CREATE_RULESET_VERSION
+#define LANDLOCK_CREATE_RULESET_VERSION	(1U << 0)
+#endif
+#define PT_LANDLOCK_SCOPE_SIGNAL	(1ULL << 1)
+
+/* struct landlock_ruleset_attr of ABI 6 (Linux 6.12), which has ->scoped. */
+struct pt_landlock_attr {
+	uint64_t handled_access_fs;
+	uint64_t handled_access_net;
+	uint64_t scoped;
+};
+
+/* Landlock's signal scope on the calling thread: 0, or a stage >= 200. */
+static int landlock_scope_signal(void)
 {
-	const struct strict_arg *sa = arg;
-	struct sel_args a = { .name = sa->comm, .flags = sa->flags };
-	struct strict_res res = { 0 };
-	struct sel_reply r;
-	struct pt_sock s;
+	struct pt_landlock_attr attr = { .scoped = PT_LANDLOCK_SCOPE_SIGNAL };
+	long abi;
+	int fd;
 
-	res.ret = pt_become(&s, false, NULL, 65534, 0, &res.stage);
-	if (!res.ret) {
-		res.ret = sel_kill(&s, &a, &r);
-		res.count = r.count;
-		res.denied = r.denied;
-		res.nproc = r.nproc;
-		memcpy(res.proc, r.proc, sizeof(res.proc));
-		memcpy(res.msg, r.msg, sizeof(res.msg));
-		pt_close(&s);
+	abi = syscall(SYS_landlock_create_ruleset, NULL, 0,
+		      LANDLOCK_CREATE_RULESET_VERSION);
+	if (abi < 6)
+		return 201;	/* no Landlock, or older than ABI 6 */
+	fd = syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (fd < 0)
+		return 202;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(SYS_landlock_restrict_self, fd, 0)) {
+		close(fd);
+		return 203;
 	}
+	close(fd);
+	return 0;
+}
+
+static int req_body(int ready_fd, void *arg)
+{
+	const struct req_arg *ra = arg;
+	static struct req_res res;
+	struct pt_sock s;
+	int i, ret;
+
+	memset(&res, 0, sizeof(res));
+	res.self = getpid();
+	ret = pt_become(&s, false, NULL, ra->uid ? ra->uid : PT_UNPRIV_UID, 0,
+			&res.stage);
+	if (ret)
+		goto out;
+	if (ra->landlock) {
+		res.stage = landlock_scope_signal();
+		if (res.stage)
+			goto out_close;
+	}
+	for (i = 0; i < ra->own_n && i < MAX_OWN; i++) {
+		res.own[i] = spawn_kid(ra->own_comm, 0, 0);
+		if (res.own[i] <= 0) {
+			res.stage = 210;
+			goto out_close;
+		}
+	}
+	res.ret = sel_kill(&s, &ra->a, &res.r);
+	for (i = 0; i < ra->own_n && i < MAX_OWN; i++)
+		res.own_alive1[i] = pt_pid_alive(res.own[i]);
+	if (ra->has_a2)
+		res.ret2 = sel_kill(&s, &ra->a2, &res.r2);
+	for (i = 0; i < ra->own_n && i < MAX_OWN; i++) {
+		res.own_wait[i] = pt_wait_timeout(res.own[i], &res.own_status[i],
+						  ra->has_a2 ? PT_DEATH_MS : 200);
+		if (res.own_wait[i])
+			pt_reap(&res.own[i]);
+	}
+out_close:
+	pt_close(&s);
+out:
 	pt_write_full(ready_fd, &res, sizeof(res));
 	return 0;
 }
 
-/* An unprivileged caller: a match of another uid is denied. */
-TEST_F(sel, strict_all_or_nothing)
+/* Run a requester; its report in *@res. */
+static void run_req(struct __test_metadata *_metadata, const struct req_arg *ra,
+		    struct req_res *res)
 {
-	struct strict_arg sa = { .comm = self->comm, .flags = PROCTERM_F_STRICT };
-	struct strict_res res;
-	char want[32];
-	int i, ret, status;
+	int ret, status;
 
-	self->kid[0] = spawn_kid(self->comm, 65534, 0);
+	ret = pt_run_child(req_body, (void *)ra, res, sizeof(*res), &status);
+	ASSERT_EQ(0, ret) TH_LOG("the requester: %s", pt_errname(ret));
+	if (res->stage >= 201 && res->stage <= 202)
+		SKIP(return, "no Landlock signal scope (ABI 6, Linux 6.12) on %s",
+		     pt_kernel_release());
+	ASSERT_EQ(0, res->stage) TH_LOG("the requester's set-up failed at step %d",
+					 res->stage);
+}
+
+/* Is @pid's real uid 0 (false when it is gone)? */
+static bool root_owned(uint32_t pid)
+{
+	char val[64];
+
+	if (pt_proc_status_field((pid_t)pid, "Uid", val, sizeof(val)))
+		return false;
+	return atoi(val) == 0;
+}
+
+/*
+ * An unprivileged caller does not see processes kill(2)'s credential rule
+ * refuses it: a match of root's is neither killed nor listed nor counted
+ * as denied, and --strict holds: its own matches die.
+ */
+TEST_F(sel, unpriv_foreign_match_invisible)
+{
+	struct req_arg ra = { .a = { .name = self->comm, .flags = PROCTERM_F_STRICT } };
+	static struct req_res res;
+	int i, status;
+
+	self->kid[0] = spawn_kid(self->comm, PT_UNPRIV_UID, 0);
 	self->kid[1] = spawn_kid(self->comm, 0, 0);
-	self->kid[2] = spawn_kid(self->comm, 65534, 0);
+	self->kid[2] = spawn_kid(self->comm, PT_UNPRIV_UID, 0);
 	for (i = 0; i < 3; i++)
 		ASSERT_LT(0, self->kid[i]);
 
-	ret = pt_run_child(strict_body, &sa, &res, sizeof(res), &status);
-	ASSERT_EQ(0, ret);
-	ASSERT_EQ(0, res.stage) TH_LOG("becoming nobody failed at step %d", res.stage);
-	ASSERT_EQ(-EPERM, res.ret) TH_LOG("%s (extack \"%s\")", pt_errname(res.ret), res.msg);
-	EXPECT_NE('\0', res.msg[0]);
-	snprintf(want, sizeof(want), "PID %d", self->kid[1]);
-	if (strstr(res.msg, "PID"))
-		EXPECT_NE(NULL, strstr(res.msg, want)) TH_LOG("extack \"%s\"", res.msg);
-	pt_sleep_ms(200);
-	for (i = 0; i < 3; i++)
-		EXPECT_TRUE(pt_pid_alive(self->kid[i])) TH_LOG("strict, yet kid %d died", i);
-
-	/* Without --strict: the permitted ones die, the other is counted. */
-	sa.flags = 0;
-	ret = pt_run_child(strict_body, &sa, &res, sizeof(res), &status);
-	ASSERT_EQ(0, ret);
-	ASSERT_EQ(0, res.ret) TH_LOG("%s (extack \"%s\")", pt_errname(res.ret), res.msg);
-	EXPECT_EQ(2U, res.count);
-	EXPECT_EQ(1U, res.denied);
-	ASSERT_EQ(3, res.nproc);
-	for (i = 0; i < 3; i++)
-		EXPECT_EQ(res.proc[i].pid == (uint32_t)self->kid[1], res.proc[i].denied)
-			TH_LOG("PID %u listed %s", res.proc[i].pid,
-			       res.proc[i].denied ? "denied" : "killed");
-	/* A denied entry: the PID only, nothing hidepid= would hide. */
-	for (i = 0; i < 3; i++) {
-		if (!res.proc[i].denied)
-			continue;
-		EXPECT_EQ('\0', res.proc[i].comm[0]) TH_LOG("comm \"%s\"", res.proc[i].comm);
-		EXPECT_EQ(0U, res.proc[i].uid);
-		EXPECT_EQ(0U, res.proc[i].rss);
-		EXPECT_EQ(0U, res.proc[i].start);
-	}
+	run_req(_metadata, &ra, &res);
+	ASSERT_EQ(0, res.ret) TH_LOG("%s (extack \"%s\")", pt_errname(res.ret), res.r.msg);
+	EXPECT_EQ(2U, res.r.count);
+	EXPECT_EQ(2U, res.r.matched);
+	EXPECT_EQ(0U, res.r.denied) TH_LOG("root's match was judged, not invisible");
+	EXPECT_EQ(0U, res.r.protected);
+	ASSERT_EQ(2, res.r.nproc);
+	EXPECT_TRUE(listed(&res.r, self->kid[0], false));
+	EXPECT_TRUE(listed(&res.r, self->kid[2], false));
+	EXPECT_FALSE(listed(&res.r, self->kid[1], false));
+	EXPECT_FALSE(listed(&res.r, self->kid[1], true));
 	ASSERT_DIES(self->kid[0], status);
 	self->kid[0] = 0;
+	ASSERT_KILLED_BY_SIGKILL(status);
 	ASSERT_DIES(self->kid[2], status);
 	self->kid[2] = 0;
+	ASSERT_KILLED_BY_SIGKILL(status);
+	EXPECT_TRUE(pt_pid_alive(self->kid[1])) TH_LOG("root's process died");
+}
+
+/*
+ * More matches of root's than max_select do not make an unprivileged
+ * caller's request E2BIG: they are not its matches. Its own die.
+ */
+TEST_F(sel, unpriv_foreign_matches_over_max_select)
+{
+	struct req_arg ra = { .a = { .name = self->comm } };
+	static struct req_res res;
+	int i, status;
+
+	if (pt_read_file(PARAM, self->saved_max, sizeof(self->saved_max)) <= 0)
+		SKIP(return, "no %s", PARAM);
+	self->saved_max[strcspn(self->saved_max, "\n")] = '\0';
+	if (pt_write_file(PARAM, "2")) {
+		self->saved_max[0] = '\0';
+		SKIP(return, "%s is not writable", PARAM);
+	}
+	for (i = 0; i < 4; i++) {
+		self->kid[i] = spawn_kid(self->comm, 0, 0);
+		ASSERT_LT(0, self->kid[i]);
+	}
+	self->kid[4] = spawn_kid(self->comm, PT_UNPRIV_UID, 0);
+	self->kid[5] = spawn_kid(self->comm, PT_UNPRIV_UID, 0);
+	ASSERT_LT(0, self->kid[4]);
+	ASSERT_LT(0, self->kid[5]);
+
+	run_req(_metadata, &ra, &res);
+	ASSERT_EQ(0, res.ret) TH_LOG("%s (extack \"%s\"): 4 of root's matches, max_select 2",
+				     pt_errname(res.ret), res.r.msg);
+	EXPECT_EQ(2U, res.r.count);
+	EXPECT_EQ(0U, res.r.denied);
+	ASSERT_EQ(2, res.r.nproc);
+	for (i = 4; i < 6; i++) {
+		EXPECT_TRUE(listed(&res.r, self->kid[i], false));
+		ASSERT_DIES(self->kid[i], status);
+		self->kid[i] = 0;
+		ASSERT_KILLED_BY_SIGKILL(status);
+	}
+	for (i = 0; i < 4; i++)
+		EXPECT_TRUE(pt_pid_alive(self->kid[i])) TH_LOG("root's kid %d died", i);
+}
+
+/*
+ * --largest by an unprivileged caller while a larger match is root's: the
+ * caller's own largest dies, root's lives, the caller's smaller one too.
+ */
+TEST_F(sel, unpriv_pick_largest_not_foreign)
+{
+	struct req_arg ra = { .a = { .name = self->comm, .has_pick = true,
+				     .pick = PROCTERM_PICK_LARGEST } };
+	static struct req_res res;
+	int status;
+
+	self->kid[0] = spawn_kid(self->comm, 0, 64);
+	self->kid[1] = spawn_kid(self->comm, PT_UNPRIV_UID, 24);
+	self->kid[2] = spawn_kid(self->comm, PT_UNPRIV_UID, 2);
+	ASSERT_LT(0, self->kid[0]);
+	ASSERT_LT(0, self->kid[1]);
+	ASSERT_LT(0, self->kid[2]);
+
+	run_req(_metadata, &ra, &res);
+	ASSERT_EQ(0, res.ret) TH_LOG("%s (extack \"%s\")", pt_errname(res.ret), res.r.msg);
+	ASSERT_EQ(1U, res.r.count) TH_LOG("root's larger process won the pick");
+	EXPECT_EQ(0U, res.r.denied);
+	ASSERT_EQ(1, res.r.nproc);
+	EXPECT_EQ((uint32_t)self->kid[1], res.r.proc[0].pid);
+	ASSERT_DIES(self->kid[1], status);
+	self->kid[1] = 0;
+	ASSERT_KILLED_BY_SIGKILL(status);
+	EXPECT_TRUE(pt_pid_alive(self->kid[0])) TH_LOG("root's process died");
+	EXPECT_TRUE(pt_pid_alive(self->kid[2]));
+}
+
+/*
+ * No oracle: an unprivileged dry run with the loosest rss threshold (above
+ * 1 byte) and no other condition lists only processes the caller may
+ * signal. Nothing is denied, no root-owned PID is listed (PID 1, the test
+ * itself, a root child of 8 MiB), kernel threads and root's init are not
+ * counted as protected: only the requester itself is.
+ */
+TEST_F(sel, unpriv_dry_run_no_oracle)
+{
+	struct req_arg ra = { .a = { .has_rss = true, .rss_above = 1,
+				     .flags = PROCTERM_F_DRY_RUN } };
+	static struct req_res res;
+	int i;
+
+	self->kid[0] = spawn_kid(self->comm, 0, 8);
+	self->kid[1] = spawn_kid(self->comm, PT_UNPRIV_UID, 1);
+	ASSERT_LT(0, self->kid[0]);
+	ASSERT_LT(0, self->kid[1]);
+
+	run_req(_metadata, &ra, &res);
+	ASSERT_EQ(0, res.ret) TH_LOG("%s (extack \"%s\")", pt_errname(res.ret), res.r.msg);
+	EXPECT_EQ(0U, res.r.denied);
+	EXPECT_EQ(0, n_listed(&res.r, true));
+	EXPECT_EQ(0U, res.r.count);
+	EXPECT_EQ(1U, res.r.protected) TH_LOG("the requester only");
+	EXPECT_TRUE(listed(&res.r, self->kid[1], false));
+	EXPECT_FALSE(listed(&res.r, self->kid[0], false));
+	EXPECT_FALSE(listed(&res.r, self->kid[0], true));
+	for (i = 0; i < res.r.nproc && i < MAX_PROCS; i++) {
+		EXPECT_NE(1U, res.r.proc[i].pid);
+		EXPECT_NE((uint32_t)getpid(), res.r.proc[i].pid);
+		EXPECT_EQ((uint32_t)PT_UNPRIV_UID, res.r.proc[i].uid)
+			TH_LOG("PID %u of uid %u listed", res.r.proc[i].pid,
+			       res.r.proc[i].uid);
+		EXPECT_FALSE(root_owned(res.r.proc[i].pid))
+			TH_LOG("root's PID %u listed", res.r.proc[i].pid);
+	}
+	EXPECT_TRUE(pt_pid_alive(self->kid[0]));
 	EXPECT_TRUE(pt_pid_alive(self->kid[1]));
+}
+
+/*
+ * --strict is all or nothing when the LSM refuses a match: a requester
+ * of uid 65534 that Landlock confines to signalling its own domain
+ * (Linux 6.12) matches its own child and a child of the same uid outside
+ * the domain. Strict: EPERM naming that PID, both live. Without: its own
+ * dies, the other is listed denied, with the PID only (no comm, uid, rss
+ * or start time attribute at all).
+ */
+TEST_F(sel, strict_all_or_nothing)
+{
+	struct req_arg ra = {
+		.a = { .name = self->comm, .flags = PROCTERM_F_STRICT },
+		.a2 = { .name = self->comm },
+		.has_a2 = true,
+		.uid = 65534,
+		.landlock = true,
+		.own_comm = self->comm,
+		.own_n = 1,
+	};
+	static struct req_res res;
+	const struct sel_proc *p;
+	char want[32];
+	int i;
+
+	self->kid[0] = spawn_kid(self->comm, 65534, 0);
+	ASSERT_LT(0, self->kid[0]);
+
+	run_req(_metadata, &ra, &res);
+	ASSERT_EQ(-EPERM, res.ret) TH_LOG("%s (extack \"%s\")", pt_errname(res.ret), res.r.msg);
+	EXPECT_NE('\0', res.r.msg[0]);
+	snprintf(want, sizeof(want), "PID %d", self->kid[0]);
+	if (strstr(res.r.msg, "PID"))
+		EXPECT_NE(NULL, strstr(res.r.msg, want)) TH_LOG("extack \"%s\"", res.r.msg);
+	EXPECT_TRUE(res.own_alive1[0]) TH_LOG("strict, yet the requester's own child died");
+	EXPECT_TRUE(pt_pid_alive(self->kid[0]));
+
+	/* Without --strict: its own child dies, the other is denied. */
+	ASSERT_EQ(0, res.ret2) TH_LOG("%s (extack \"%s\")", pt_errname(res.ret2), res.r2.msg);
+	EXPECT_EQ(1U, res.r2.count);
+	EXPECT_EQ(1U, res.r2.denied);
+	ASSERT_EQ(2, res.r2.nproc);
+	EXPECT_TRUE(listed(&res.r2, res.own[0], false));
+	EXPECT_TRUE(listed(&res.r2, self->kid[0], true));
+	ASSERT_EQ(0, res.own_wait[0]) TH_LOG("the requester's own child lives");
+	ASSERT_KILLED_BY_SIGKILL(res.own_status[0]);
+	for (i = 0; i < res.r2.nproc; i++) {
+		p = &res.r2.proc[i];
+		if (!p->denied)
+			continue;
+		/* A denied entry: the PID only. */
+		EXPECT_FALSE(p->has_comm) TH_LOG("comm \"%s\"", p->comm);
+		EXPECT_FALSE(p->has_uid) TH_LOG("uid %u", p->uid);
+		EXPECT_FALSE(p->has_rss);
+		EXPECT_FALSE(p->has_start);
+	}
+	for (i = 0; i < res.r2.nproc; i++) {
+		p = &res.r2.proc[i];
+		if (p->denied)
+			continue;
+		EXPECT_TRUE(p->has_comm && p->has_uid && p->has_rss && p->has_start);
+		EXPECT_EQ(65534U, p->uid);
+	}
+	pt_sleep_ms(200);
+	EXPECT_TRUE(pt_pid_alive(self->kid[0])) TH_LOG("the denied process died");
+}
+
+/* The first child of @pid (/proc/PID/task/PID/children), or -errno. */
+static pid_t first_child(pid_t pid)
+{
+	char path[64], buf[64];
+	int ret, delay = 1, tries;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
+	for (tries = 0; tries < 200; tries++) {
+		ret = pt_read_file(path, buf, sizeof(buf));
+		if (ret < 0)
+			return ret;
+		if (ret > 0 && atoi(buf) > 0)
+			return atoi(buf);
+		pt_backoff(&delay);
+	}
+	return -ETIMEDOUT;
+}
+
+/* The init of a new PID namespace and its two children, all named @comm. */
+struct pidns_ready {
+	pid_t local[2];		/* the children's PIDs in the namespace */
+};
+
+static int pidns_body(int ready_fd, void *arg)
+{
+	const char *comm = arg;
+	struct pidns_ready rd;
+	pid_t init;
+	int i, st;
+
+	if (unshare(CLONE_NEWPID))
+		return 20;
+	init = fork();
+	if (init < 0)
+		return 21;
+	if (!init) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (prctl(PR_SET_NAME, comm))
+			_exit(22);
+		for (i = 0; i < 2; i++) {
+			rd.local[i] = fork();
+			if (rd.local[i] < 0)
+				_exit(23);
+			if (!rd.local[i]) {
+				prctl(PR_SET_PDEATHSIG, SIGKILL);
+				prctl(PR_SET_NAME, comm);
+				pt_block_forever();
+			}
+		}
+		pt_ready_data(ready_fd, &rd, sizeof(rd));
+		for (;;)	/* an init reaps */
+			if (wait(&st) < 0 && errno == ECHILD)
+				pause();
+	}
+	waitpid(init, &st, 0);
+	return 24;
+}
+
+struct pidns_arg {
+	const char *comm;
+	pid_t init;		/* the namespace's init, as we see it */
+};
+
+struct pidns_res {
+	int stage, ret;
+	pid_t self;		/* the requester, in the namespace */
+	struct sel_reply r;
+};
+
+/* Join the namespace of @init, fork, and send the request from there. */
+static int pidns_req_body(int ready_fd, void *arg)
+{
+	const struct pidns_arg *pa = arg;
+	static struct pidns_res res;
+	char path[64];
+	struct pt_sock s;
+	int fd, st;
+	pid_t child;
+
+	memset(&res, 0, sizeof(res));
+	snprintf(path, sizeof(path), "/proc/%d/ns/pid", pa->init);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWPID)) {
+		res.stage = 1;
+		goto out;
+	}
+	close(fd);
+	child = fork();
+	if (child < 0) {
+		res.stage = 2;
+		goto out;
+	}
+	if (!child) {
+		res.self = getpid();
+		if (prctl(PR_SET_NAME, pa->comm) || pt_open(&s)) {
+			res.stage = 3;
+		} else {
+			res.ret = sel_kill(&s, &(struct sel_args){ .name = pa->comm },
+					   &res.r);
+			pt_close(&s);
+		}
+		pt_write_full(ready_fd, &res, sizeof(res));
+		_exit(0);
+	}
+	waitpid(child, &st, 0);
+	return 0;
+out:
+	pt_write_full(ready_fd, &res, sizeof(res));
+	return 0;
+}
+
+/*
+ * A requester in a child PID namespace: it sees only that namespace's
+ * processes (a process of the same name outside lives), the PIDs listed
+ * are the namespace's, and the namespace's init is protected although it
+ * is not the requester's ancestor.
+ */
+TEST_F(sel, child_pid_namespace)
+{
+	struct pidns_arg pa = { .comm = self->comm };
+	static struct pidns_res res;
+	struct pidns_ready rd;
+	pid_t global[2];
+	int i, ret, status;
+
+	self->kid[0] = spawn_kid(self->comm, 0, 0);
+	ASSERT_LT(0, self->kid[0]);
+	self->kid[1] = pt_spawn(pidns_body, self->comm, &rd, sizeof(rd));
+	ASSERT_LT(0, self->kid[1]) TH_LOG("a new PID namespace: %s", pt_errname(self->kid[1]));
+	pa.init = first_child(self->kid[1]);
+	ASSERT_LT(0, pa.init) TH_LOG("the namespace's init: %s", pt_errname(pa.init));
+	/* The init's children, as we see them. */
+	{
+		char path[64], buf[128], *p;
+		int n = 0;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children",
+			 pa.init, pa.init);
+		ASSERT_LT(0, pt_read_file(path, buf, sizeof(buf)));
+		for (p = strtok(buf, " \n"); p && n < 2; p = strtok(NULL, " \n"))
+			global[n++] = atoi(p);
+		ASSERT_EQ(2, n) TH_LOG("children of the init: \"%s\"", buf);
+	}
+
+	ret = pt_run_child(pidns_req_body, &pa, &res, sizeof(res), &status);
+	ASSERT_EQ(0, ret) TH_LOG("the requester: %s", pt_errname(ret));
+	ASSERT_EQ(0, res.stage) TH_LOG("the requester's set-up failed at step %d", res.stage);
+	ASSERT_EQ(0, res.ret) TH_LOG("%s (extack \"%s\")", pt_errname(res.ret), res.r.msg);
+	EXPECT_EQ(2U, res.r.count) TH_LOG("the init's two children only");
+	EXPECT_EQ(2U, res.r.protected) TH_LOG("the namespace's init and the requester");
+	ASSERT_EQ(2, res.r.nproc);
+	EXPECT_TRUE(listed(&res.r, rd.local[0], false) &&
+		    listed(&res.r, rd.local[1], false))
+		TH_LOG("PIDs %d, %d (in the namespace) not listed; listed %u, %u",
+		       rd.local[0], rd.local[1], res.r.proc[0].pid, res.r.proc[1].pid);
+	for (i = 0; i < 2; i++) {
+		for (ret = 0; pt_pid_alive(global[i]) && ret < PT_DEATH_MS / 20; ret++)
+			pt_sleep_ms(20);
+		EXPECT_FALSE(pt_pid_alive(global[i])) TH_LOG("PID %d lives", global[i]);
+	}
+	EXPECT_TRUE(pt_pid_alive(pa.init)) TH_LOG("the namespace's init died");
+	EXPECT_TRUE(pt_pid_alive(self->kid[0])) TH_LOG("a process outside the namespace died");
+}
+
+struct lone_arg {
+	const char *comm;
+	int ready_fd;
+};
+
+/* The thread left: 64 MiB touched, ready once the leader has exited. */
+static void *lone_thread(void *arg)
+{
+	const struct lone_arg *la = arg;
+	struct pt_stat st;
+	size_t len = 64 << 20;
+	char *p;
+	int i;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (p == MAP_FAILED)
+		_exit(30);
+	memset(p, 0x5a, len);
+	for (i = 0; i < 2000; i++) {
+		if (!pt_read_stat(getpid(), &st) && st.state == 'Z')
+			break;
+		pt_sleep_ms(5);
+	}
+	if (i == 2000)
+		_exit(31);
+	pt_ready(la->ready_fd);
+	pt_block_forever();
+}
+
+/* A process whose leader called pthread_exit() while a thread runs on. */
+static int lone_body(int ready_fd, void *arg)
+{
+	static struct lone_arg la;
+	pthread_t t;
+
+	la.comm = arg;
+	la.ready_fd = ready_fd;
+	if (prctl(PR_SET_NAME, la.comm))
+		return 10;
+	if (pthread_create(&t, NULL, lone_thread, &la))
+		return 11;
+	pthread_exit(NULL);
+}
+
+/*
+ * --largest counts the memory of a process whose leader has exited (the
+ * leader has no mm; a thread has 64 MiB): it is picked over a 16 MiB
+ * single-threaded match, and dies whole.
+ */
+TEST_F(sel, pick_largest_leader_exited)
+{
+	struct sel_args a = { .name = self->comm, .has_pick = true,
+			      .pick = PROCTERM_PICK_LARGEST };
+	struct sel_reply r;
+	int ret, status;
+
+	self->kid[0] = spawn_kid(self->comm, 0, 16);
+	ASSERT_LT(0, self->kid[0]);
+	self->kid[1] = pt_spawn(lone_body, self->comm, NULL, 1);
+	ASSERT_LT(0, self->kid[1]) TH_LOG("%s", pt_errname(self->kid[1]));
+
+	ret = sel_kill(&self->nl, &a, &r);
+	ASSERT_EQ(0, ret) TH_LOG("%s (extack \"%s\")", pt_errname(ret), r.msg);
+	ASSERT_EQ(1U, r.count);
+	ASSERT_EQ(1, r.nproc);
+	EXPECT_EQ((uint32_t)self->kid[1], r.proc[0].pid)
+		TH_LOG("picked PID %u, not the one whose leader exited", r.proc[0].pid);
+	EXPECT_LT(48ULL << 20, r.proc[0].rss);
+	ASSERT_DIES(self->kid[1], status);
+	self->kid[1] = 0;
+	ASSERT_KILLED_BY_SIGKILL(status);
+	EXPECT_TRUE(pt_pid_alive(self->kid[0]));
 }
 
 /* More candidates than max_select: E2BIG, nothing killed. */
@@ -899,6 +1410,20 @@ TEST_F(sel, bad_requests)
 	ASSERT_PT_ERROR(EINVAL, ret, r);
 	/* An unknown pick. */
 	a = (struct sel_args){ .name = self->comm, .has_pick = true, .pick = 99 };
+	ret = sel_kill(&self->nl, &a, &r);
+	ASSERT_PT_ERROR(ERANGE, ret, r);
+	/*
+	 * A threshold of 0 holds for every process: refused, alone, with a
+	 * name, and in a dry run.
+	 */
+	a = (struct sel_args){ .has_rss = true, .rss_above = 0 };
+	ret = sel_kill(&self->nl, &a, &r);
+	ASSERT_PT_ERROR(ERANGE, ret, r);
+	a = (struct sel_args){ .name = self->comm, .has_age = true, .older_than_ns = 0 };
+	ret = sel_kill(&self->nl, &a, &r);
+	ASSERT_PT_ERROR(ERANGE, ret, r);
+	a = (struct sel_args){ .has_rss = true, .rss_above = 0,
+			       .flags = PROCTERM_F_DRY_RUN };
 	ret = sel_kill(&self->nl, &a, &r);
 	ASSERT_PT_ERROR(ERANGE, ret, r);
 	/* A name and a prefix. */

@@ -218,8 +218,13 @@ static bool pt_sel_match_rcu(const struct pt_select *s, struct task_struct *p,
 
 	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "selector matched outside RCU");
 	if (s->conds & (PT_SEL_NAME | PT_SEL_PREFIX)) {
-		/* Racy against a rename, but NUL-terminated. */
+		/*
+		 * Under task_lock(), as __set_task_comm() writes it: never a
+		 * mix of two names. Allowed under RCU, on RT too.
+		 */
+		task_lock(p);
 		memcpy(comm, p->comm, sizeof(comm));
+		task_unlock(p);
 		comm[TASK_COMM_LEN - 1] = '\0';
 		if ((s->conds & PT_SEL_NAME) && strcmp(comm, s->name))
 			return false;
@@ -595,7 +600,9 @@ static int pt_sel_put_entry(struct sk_buff *msg, const struct pt_sel_cand *c,
 	}
 	rcu_read_lock();
 	leader = pid_task(c->pid, PIDTYPE_TGID) ?: c->task;
+	task_lock(leader);
 	memcpy(comm, leader->comm, sizeof(comm));
+	task_unlock(leader);
 	comm[TASK_COMM_LEN - 1] = '\0';
 	euid = __task_cred(leader)->euid;
 	rcu_read_unlock();

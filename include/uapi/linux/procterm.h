@@ -67,9 +67,10 @@
  *       PROCTERM_SEL_NAME          string  comm, exact
  *       PROCTERM_SEL_NAME_PREFIX   string  comm starts with it (not with NAME)
  *       PROCTERM_SEL_UID           u32     effective uid, caller's user ns
- *       PROCTERM_SEL_RSS_ABOVE     u64     resident set above this (bytes)
+ *       PROCTERM_SEL_RSS_ABOVE     u64     resident set above this (bytes,
+ *                                          not 0: ERANGE)
  *       PROCTERM_SEL_OLDER_THAN_NS u64     started more than this long ago
- *                                          (CLOCK_BOOTTIME)
+ *                                          (CLOCK_BOOTTIME; not 0: ERANGE)
  *       PROCTERM_SEL_CGROUP        string  cgroup v2 path: in it or below
  *     and optionally PROCTERM_SEL_PICK u32 (enum procterm_pick): only the
  *     oldest, newest or largest match.
@@ -77,25 +78,31 @@
  *     PROCTERM_F_STRICT (one match refused: nothing is killed, EPERM);
  *     not PROCTERM_F_WAIT, _DEFERRED or _TREE, nor PROCTERM_A_GRACE_MS.
  *     PROCTERM_A_EXIT_STATUS applies to every process killed.
- *   The kernel selects at the moment of the kill, among the processes
- *   visible in the caller's PID namespace. Never selected, and counted in
- *   PROCTERM_A_SKIPPED_PROTECTED when they match: the init (PID 1) of every
- *   PID namespace, kernel threads, the caller's own process and every
- *   ancestor of it. Each match is judged by kill(2)'s rules; refused ones
- *   are counted in PROCTERM_A_DENIED. Name, uid, age and cgroup are judged
- *   again right before each kill: one no longer matching is skipped.
+ *   The kernel selects at the moment of the kill, among the processes in
+ *   the caller's PID namespace that kill(2)'s credential rule lets it
+ *   signal (a real or effective uid that is the process's real or saved
+ *   uid, or CAP_KILL in its user namespace): the others are not seen at
+ *   all, neither matched, counted, listed nor picked. Never selected, and
+ *   counted in PROCTERM_A_SKIPPED_PROTECTED when they match: the init (PID
+ *   1) of every PID namespace, kernel threads, the caller's own process
+ *   and every ancestor of it. Each match is then judged by kill(2) (signal
+ *   0: the LSM); refused ones are counted in PROCTERM_A_DENIED. Name, uid,
+ *   age and cgroup are judged again right before each kill: one no longer
+ *   matching is skipped.
  *   Reply:
  *     PROCTERM_A_PROC         nest, repeated: one per process killed (dry
  *                             run: that would be), in PID-namespace walk
  *                             order, each with PROCTERM_A_PID,
  *                             PROCTERM_A_START_TIME, PROCTERM_A_COMM,
  *                             PROCTERM_A_UID (effective), PROCTERM_A_RSS
- *                             (bytes); a match kill(2)'s rules refused is
+ *                             (bytes); a match the LSM refused is
  *                             listed too, with PROCTERM_A_PID and
  *                             PROCTERM_A_DENIED (u32, 1) only: not killed.
- *                             At most max_select (<= 1024) entries, so the
- *                             message (under 96 KiB) and its ACK fit a
- *                             default receive buffer.
+ *                             At most max_select (<= 1024) entries: under
+ *                             96 KiB, which with its ACK fits a default
+ *                             receive buffer (rmem_default); a client that
+ *                             sets a smaller SO_RCVBUF (libnl: 32 KiB)
+ *                             should raise it to 256 KiB.
  *     PROCTERM_A_COUNT        processes killed (dry run: 0)
  *     PROCTERM_A_MATCHED      matches selected and permitted
  *     PROCTERM_A_SKIPPED_PROTECTED, PROCTERM_A_DENIED
@@ -105,7 +112,8 @@
  *   run with PROCTERM_F_STRICT lists and flags the denied ones instead of
  *   failing. With PROCTERM_F_STRICT, a SIGKILL an LSM refuses after signal
  *   0 was permitted fails the request with EPERM, "N of M killed" in the
- *   extack; the others were killed.
+ *   extack; the others were killed, and the reply, sent before the ACK,
+ *   lists them and the refused ones.
  *
  * PROCTERM_CMD_LIST (dumpit; doit with PROCTERM_A_PID for one process)
  *   One message per process visible in the caller's PID namespace:
@@ -237,14 +245,17 @@
  *              PID_MAX_LIMIT, a request id, rule id or rule count of 0)
  *   E2BIG      selectors: more matches than the module parameter
  *              max_select (without a pick); nothing was killed
- *   EPERM      (also) selectors with PROCTERM_F_STRICT: a match may not be
- *              killed; nothing was, the message names the first refused PID
+ *   EPERM      (also) selectors with PROCTERM_F_STRICT: the LSM refuses a
+ *              match signal 0; nothing was killed, the message names the
+ *              first refused PID. Or, after a SIGKILL refusal, some were:
+ *              the reply before the ACK lists them
  *   ENOENT     (also) selectors: no such cgroup
  *   EINVAL     (also) selectors: an empty PROCTERM_A_SELECT, a selector
  *              besides a target, NAME with NAME_PREFIX, an empty string,
  *              a relative cgroup path, F_WAIT/F_DEFERRED/F_TREE/grace with
  *              selectors, F_DRY_RUN or F_STRICT without them
- *   ERANGE     (also) PROCTERM_SEL_PICK outside enum procterm_pick
+ *   ERANGE     (also) PROCTERM_SEL_PICK outside enum procterm_pick, an
+ *              RSS_ABOVE or OLDER_THAN_NS of 0
  *   EOPNOTSUPP the running kernel lacks what the request needs
  *   ENOMEM     out of memory; nothing was done
  */
@@ -365,8 +376,8 @@ enum procterm_select_attr {
 	PROCTERM_SEL_NAME,		/* string, the comm, exact (1..15 bytes) */
 	PROCTERM_SEL_NAME_PREFIX,	/* string, the comm starts with it */
 	PROCTERM_SEL_UID,		/* u32, the effective uid */
-	PROCTERM_SEL_RSS_ABOVE,		/* u64, resident set size > bytes */
-	PROCTERM_SEL_OLDER_THAN_NS,	/* u64, started longer ago than this */
+	PROCTERM_SEL_RSS_ABOVE,		/* u64, resident set size > bytes (> 0) */
+	PROCTERM_SEL_OLDER_THAN_NS,	/* u64, started longer ago than this (> 0) */
 	PROCTERM_SEL_CGROUP,		/* string, a cgroup v2 path: in it or below */
 	PROCTERM_SEL_PICK,		/* u32, enum procterm_pick */
 

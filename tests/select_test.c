@@ -858,8 +858,8 @@ out:
 	return 0;
 }
 
-/* Run a requester; its report in *@res. */
-static void run_req(struct __test_metadata *_metadata, const struct req_arg *ra,
+/* Run a requester; its report in *@res. false: skipped, return. */
+static bool run_req(struct __test_metadata *_metadata, const struct req_arg *ra,
 		    struct req_res *res)
 {
 	int ret, status;
@@ -867,10 +867,11 @@ static void run_req(struct __test_metadata *_metadata, const struct req_arg *ra,
 	ret = pt_run_child(req_body, (void *)ra, res, sizeof(*res), &status);
 	ASSERT_EQ(0, ret) TH_LOG("the requester: %s", pt_errname(ret));
 	if (res->stage >= 201 && res->stage <= 202)
-		SKIP(return, "no Landlock signal scope (ABI 6, Linux 6.12) on %s",
+		SKIP(return false, "no Landlock signal scope (ABI 6, Linux 6.12) on %s",
 		     pt_kernel_release());
 	ASSERT_EQ(0, res->stage) TH_LOG("the requester's set-up failed at step %d",
 					 res->stage);
+	return true;
 }
 
 /* Is @pid's real uid 0 (false when it is gone)? */
@@ -900,7 +901,8 @@ TEST_F(sel, unpriv_foreign_match_invisible)
 	for (i = 0; i < 3; i++)
 		ASSERT_LT(0, self->kid[i]);
 
-	run_req(_metadata, &ra, &res);
+	if (!run_req(_metadata, &ra, &res))
+		return;
 	ASSERT_EQ(0, res.ret) TH_LOG("%s (extack \"%s\")", pt_errname(res.ret), res.r.msg);
 	EXPECT_EQ(2U, res.r.count);
 	EXPECT_EQ(2U, res.r.matched);
@@ -946,7 +948,8 @@ TEST_F(sel, unpriv_foreign_matches_over_max_select)
 	ASSERT_LT(0, self->kid[4]);
 	ASSERT_LT(0, self->kid[5]);
 
-	run_req(_metadata, &ra, &res);
+	if (!run_req(_metadata, &ra, &res))
+		return;
 	ASSERT_EQ(0, res.ret) TH_LOG("%s (extack \"%s\"): 4 of root's matches, max_select 2",
 				     pt_errname(res.ret), res.r.msg);
 	EXPECT_EQ(2U, res.r.count);
@@ -980,7 +983,8 @@ TEST_F(sel, unpriv_pick_largest_not_foreign)
 	ASSERT_LT(0, self->kid[1]);
 	ASSERT_LT(0, self->kid[2]);
 
-	run_req(_metadata, &ra, &res);
+	if (!run_req(_metadata, &ra, &res))
+		return;
 	ASSERT_EQ(0, res.ret) TH_LOG("%s (extack \"%s\")", pt_errname(res.ret), res.r.msg);
 	ASSERT_EQ(1U, res.r.count) TH_LOG("root's larger process won the pick");
 	EXPECT_EQ(0U, res.r.denied);
@@ -1012,7 +1016,8 @@ TEST_F(sel, unpriv_dry_run_no_oracle)
 	ASSERT_LT(0, self->kid[0]);
 	ASSERT_LT(0, self->kid[1]);
 
-	run_req(_metadata, &ra, &res);
+	if (!run_req(_metadata, &ra, &res))
+		return;
 	ASSERT_EQ(0, res.ret) TH_LOG("%s (extack \"%s\")", pt_errname(res.ret), res.r.msg);
 	EXPECT_EQ(0U, res.r.denied);
 	EXPECT_EQ(0, n_listed(&res.r, true));
@@ -1061,7 +1066,8 @@ TEST_F(sel, strict_all_or_nothing)
 	self->kid[0] = spawn_kid(self->comm, 65534, 0);
 	ASSERT_LT(0, self->kid[0]);
 
-	run_req(_metadata, &ra, &res);
+	if (!run_req(_metadata, &ra, &res))
+		return;
 	ASSERT_EQ(-EPERM, res.ret) TH_LOG("%s (extack \"%s\")", pt_errname(res.ret), res.r.msg);
 	EXPECT_NE('\0', res.r.msg[0]);
 	snprintf(want, sizeof(want), "PID %d", self->kid[0]);

@@ -533,7 +533,8 @@ static int pt_sel_judge(struct pt_sel_cand *c, unsigned int n, bool strict,
 		if (!ret) {
 			c[i].chosen = true;
 			res->matched++;
-		} else if (ret == -EPERM) {
+		} else if (ret != -ESRCH) {
+			/* EPERM, or EACCES: AppArmor's and SELinux's refusal. */
 			c[i].denied = true;
 			res->denied++;
 			if (!first_denied)
@@ -666,7 +667,7 @@ static void pt_sel_kill_all(const struct pt_select *s, struct pt_sel_cand *c,
 			ret = pt_kill_now(&t, req, NULL);
 			if (ret == -EALREADY)
 				ret = 0;
-			if (ret == -EPERM) {
+			if (ret == -EPERM || ret == -EACCES) {
 				/* Signal 0 was permitted, SIGKILL not (an LSM). */
 				res->denied++;
 				res->refused++;

@@ -10,7 +10,10 @@
 #   - "procterm kill --tree ROOT" is refused (exit 3); the reply must be true:
 #     nothing was killed (or the message says how many were), the root lives;
 #   - "procterm kill --deferred PID" is refused when armed, or armed and the
-#     kill refused when it fires: a running target stays alive.
+#     kill refused when it fires: a running target stays alive;
+#   - "procterm kill --name N [--strict]" (selectors: signal 0 passes, the
+#     SIGKILL is refused) exits 3, both matches live and are listed as
+#     denied; with --strict the kernel sends that list before its EPERM.
 # Signal 0 judged as "exists" let the tree and deferred paths through.
 #
 # Needs root, procterm.ko loaded, AppArmor in the kernel, and the host's
@@ -112,7 +115,7 @@ if ! out=$(apparmor_parser -r -K "$tmp/profile" 2>&1); then
 fi
 loaded_profile=1
 
-echo "1..7"
+echo "1..9"
 
 # ---- the profile itself tells signal 0 from SIGKILL
 sleep 1000 > /dev/null 2>&1 &
@@ -217,5 +220,32 @@ else
 	not_ok "deferred tree kill: the refused SIGKILL must not happen (exit $rc, target alive: $(alive "$spin2" && echo yes || echo no))"
 	echo "$out" | diag
 fi
+
+# ---- selectors: signal 0 passes in pass 2, SIGKILL is refused in pass 3
+name=ptlsm$$
+cp "$(command -v sleep)" "$tmp/$name" || fail_all "cp sleep"
+"$tmp/$name" 1000 > /dev/null 2>&1 &
+s1=$!
+"$tmp/$name" 1000 > /dev/null 2>&1 &
+s2=$!
+pids+=("$s1" "$s2")
+sleep 0.3
+for mode in --strict plain; do
+	if [ "$mode" = plain ]; then
+		confined "$PROCTERM" kill --name "$name"
+	else
+		confined "$PROCTERM" kill --name "$name" --strict
+	fi
+	listed=0
+	for p in "$s1" "$s2"; do
+		echo "$out" | grep -Eq "^ *$p .*denied\$" && listed=$((listed + 1))
+	done
+	if [ "$rc" = 3 ] && still_alive "$s1" 1 && alive "$s2" && [ "$listed" = 2 ]; then
+		ok "kill --name ($mode): exit 3, both matches alive and listed denied"
+	else
+		not_ok "kill --name ($mode): exit 3, both alive and listed denied (exit $rc, listed $listed of 2, alive: $(alive "$s1" && echo yes || echo no) $(alive "$s2" && echo yes || echo no))"
+		echo "$out" | diag
+	fi
+done
 
 [ "$failed" -eq 0 ]

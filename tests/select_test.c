@@ -53,6 +53,7 @@ struct sel_args {
 	bool has_status;
 	uint32_t status;
 	pid_t pid;		/* also a PROCTERM_A_PID (a bad request) */
+	bool keep_rcvbuf;	/* leave SO_RCVBUF at the socket's default */
 };
 
 struct sel_proc {
@@ -164,7 +165,8 @@ static int sel_kill(struct pt_sock *s, const struct sel_args *a,
 	int ret;
 
 	memset(r, 0, sizeof(*r));
-	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+	if (!a->keep_rcvbuf &&
+	    setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
 		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
 	pt_msg_init(&m, s, PROCTERM_CMD_KILL, 0);
 	if (a->pid)
@@ -283,6 +285,8 @@ FIXTURE(sel) {
 	char other[24];		/* comm + "x": a prefix match, not an exact one */
 	char cgroup[128];
 	char saved_max[32];
+	pid_t *many;		/* big_reply_default_rcvbuf's children */
+	int nmany;
 };
 
 FIXTURE_SETUP(sel)
@@ -303,6 +307,9 @@ FIXTURE_TEARDOWN(sel)
 
 	for (i = 0; i < NKIDS; i++)
 		pt_reap(&self->kid[i]);
+	for (i = 0; i < self->nmany; i++)
+		pt_reap(&self->many[i]);
+	free(self->many);
 	if (self->saved_max[0])
 		pt_write_file(PARAM, self->saved_max);
 	if (self->cgroup[0])
@@ -1392,6 +1399,54 @@ TEST_F(sel, e2big_over_max_select)
 		ASSERT_DIES(self->kid[i], status);
 		self->kid[i] = 0;
 	}
+}
+
+#define BIG_N	1024
+
+/*
+ * The largest reply (max_select at its cap, 1024 matches, a dry run) and
+ * its ACK both arrive on a fresh socket whose SO_RCVBUF is left at the
+ * default (rmem_default), as the uapi header promises.
+ */
+TEST_F_TIMEOUT(sel, big_reply_default_rcvbuf, PT_TIMEOUT(300))
+{
+	struct sel_args a = { .name = self->comm, .flags = PROCTERM_F_DRY_RUN,
+			      .keep_rcvbuf = true };
+	static struct sel_reply r;
+	struct pt_sock s;
+	socklen_t len = sizeof(int);
+	int i, ret, rcvbuf = 0;
+
+	if (pt_read_file(PARAM, self->saved_max, sizeof(self->saved_max)) <= 0)
+		SKIP(return, "no %s", PARAM);
+	self->saved_max[strcspn(self->saved_max, "\n")] = '\0';
+	if (pt_write_file(PARAM, "1024")) {
+		self->saved_max[0] = '\0';
+		SKIP(return, "%s is not writable", PARAM);
+	}
+	self->many = calloc(BIG_N, sizeof(*self->many));
+	ASSERT_NE(NULL, self->many);
+	for (i = 0; i < BIG_N; i++) {
+		self->many[i] = spawn_kid(self->comm, 0, 0);
+		if (self->many[i] == -EAGAIN)
+			SKIP(return, "could fork only %d children", i);
+		ASSERT_LT(0, self->many[i]) TH_LOG("child %d: %s", i,
+						   pt_errname(self->many[i]));
+		self->nmany = i + 1;
+	}
+
+	ASSERT_EQ(0, pt_open(&s));
+	getsockopt(s.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len);
+	ret = sel_kill(&s, &a, &r);
+	pt_close(&s);
+	ASSERT_EQ(0, ret) TH_LOG("%s (extack \"%s\"), SO_RCVBUF %d",
+				 pt_errname(ret), r.msg, rcvbuf);
+	ASSERT_TRUE(r.replied) TH_LOG("only the ACK arrived (SO_RCVBUF %d)", rcvbuf);
+	EXPECT_EQ((uint32_t)BIG_N, r.matched);
+	EXPECT_EQ(BIG_N, r.nproc);
+	EXPECT_EQ(0U, r.count);
+	for (i = 0; i < BIG_N; i += 97)
+		EXPECT_TRUE(pt_pid_alive(self->many[i])) TH_LOG("a dry run killed");
 }
 
 /* Malformed requests: their errno and an extack, and nothing killed. */

@@ -52,6 +52,11 @@ CI_DEBUG_TESTS ?= *fuzz* *race* *stress* *unload* kill_test deferred_test counte
 CI_DEBUG_RT_TESTS ?= race_deferred_test race_status_test race_tree_test limits_test kill_test deferred_test counters_test events_test grace_test
 DEMO_KERNEL ?= 6.12
 TESTS ?=
+# ONCE_TESTS (test programs, patterns as in TESTS) run only on ONCE_KERNELS;
+# empty: every test on every kernel. .ci/run sets both (tests/qemu/README.md,
+# "CI (.ci/run) and its time budget").
+ONCE_TESTS ?=
+ONCE_KERNELS ?= 6.12 sid
 
 # One source tree, several kernels: each release gets build/RELEASE/, with a
 # copy of the module sources in src/ (kbuild writes its objects next to them)
@@ -86,7 +91,8 @@ DKMS_TREE := $(CURDIR)/build/dkms/procterm-$(VERSION)
 DEB_DIR := $(CURDIR)/build/deb
 DEB_SRC := $(DEB_DIR)/procterm-$(VERSION)
 
-QEMU_RUN := MAKE="$(MAKE)" PROCTERM_TESTS="$(TESTS)" $(CURDIR)/tests/qemu/run.sh
+QEMU_RUN := MAKE="$(MAKE)" PROCTERM_TESTS="$(TESTS)" PROCTERM_ONCE_TESTS="$(ONCE_TESTS)" \
+	PROCTERM_ONCE_KERNELS="$(ONCE_KERNELS)" $(CURDIR)/tests/qemu/run.sh
 
 all: module ctl
 

@@ -18,6 +18,8 @@
 #   PROCTERM        CLI                    (default: REPO/ctl/procterm)
 #   PROCTERM_TESTS  space-separated names or shell patterns of the test
 #                   programs to run        (default: all)
+#   PROCTERM_SKIP_TESTS  names or patterns of test programs not to run here
+#                   (make check ONCE_TESTS=; listed, not counted as skipped)
 #   PROCTERM_OUT    directory that receives dmesg.txt (the kernel log of the run)
 #
 # Test programs are the executables tests/*_test and tests/*_test.sh, run in
@@ -107,7 +109,9 @@ timeout=$((timeout * ${PROCTERM_TIMEOUT_SCALE:-1}))
 
 # The filter's patterns, split on blanks and not expanded as file names.
 read -r -a pats <<< "${PROCTERM_TESTS:-}"
+read -r -a skip_pats <<< "${PROCTERM_SKIP_TESTS:-}"
 progs=()
+not_here=()
 for p in "$tests_dir"/*_test "$tests_dir"/*_test.sh; do
 	[ -f "$p" ] || continue
 	case "$p" in
@@ -123,9 +127,19 @@ for p in "$tests_dir"/*_test "$tests_dir"/*_test.sh; do
 		done
 		[ "$keep" = 1 ] || continue
 	fi
+	for pat in "${skip_pats[@]}"; do
+		# shellcheck disable=SC2053 # a pattern on purpose
+		if [[ $name == $pat || $name == $pat.sh ]]; then
+			not_here+=("$name")
+			continue 2
+		fi
+	done
 	progs+=("$name")
 done
 mapfile -t progs < <(printf '%s\n' "${progs[@]}" | sort | sed '/^$/d')
+# Not a skip: the run was asked to leave them to other kernels.
+[ "${#not_here[@]}" -eq 0 ] ||
+	echo "# not run on this kernel (PROCTERM_SKIP_TESTS, run on the ONCE_KERNELS): ${not_here[*]}"
 
 [ "${#progs[@]}" -gt 0 ] || echo "# no test programs in $tests_dir"
 i=0

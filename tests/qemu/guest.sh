@@ -17,7 +17,7 @@ env_file=${1:?usage: guest.sh GUEST_ENV}
 out=$(dirname "$env_file")
 
 # PROCTERM_MODDIR: the booted kernel's modules (fuse.ko for why_test.sh).
-export PROCTERM_REPO PROCTERM_KO PROCTERM_TESTS PROCTERM_MODDIR
+export PROCTERM_REPO PROCTERM_KO PROCTERM_TESTS PROCTERM_SKIP_TESTS PROCTERM_MODDIR
 # 1 on a debug kernel (KASAN, lockdep... under TCG: many times slower), else
 # 0; and the factor tests multiply their own timeouts by.
 export PROCTERM_SLOW=${PROCTERM_SLOW:-0} PROCTERM_TIMEOUT_SCALE=${PROCTERM_TIMEOUT_SCALE:-1}

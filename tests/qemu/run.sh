@@ -30,7 +30,11 @@
 # interleaved on stdout, each line tagged [FLAVOUR]), QEMU_SMP
 # (2), QEMU_MEM (2G; --bench with BENCH_TREE_HUGE=1: BENCH_QEMU_MEM, 12G),
 # QEMU_EXTRA (more QEMU arguments), QEMU_APPEND (more kernel command line),
-# PROCTERM_CACHE (downloaded kernels).
+# PROCTERM_CACHE (downloaded kernels), PROCTERM_ONCE_TESTS and
+# PROCTERM_ONCE_KERNELS (make check ONCE_TESTS=... ONCE_KERNELS=...: the
+# test programs named by the first, patterns as in PROCTERM_TESTS, run only
+# on the flavours named by the second; .ci/run uses it for the tests of the
+# CLI and the spec, whose kernel side the C tests drive on every kernel).
 set -euo pipefail
 # The whole script is one compound command, read completely before it
 # starts: editing this file during a run cannot derail the run.
@@ -144,6 +148,19 @@ test_selected() {
 		[[ $1 == $pat || $1 == $pat.sh ]] && return 0
 	done
 	return 1
+}
+# once_skipped FLAVOUR: the PROCTERM_ONCE_TESTS patterns when FLAVOUR is
+# not among PROCTERM_ONCE_KERNELS (those tests do not run there), else
+# nothing.
+once_skipped() {
+	local -a kernels
+	local k
+	[ -n "${PROCTERM_ONCE_TESTS:-}" ] || return 0
+	read -r -a kernels <<< "${PROCTERM_ONCE_KERNELS:-}"
+	for k in "${kernels[@]}"; do
+		[ "$k" = "$1" ] && return 0
+	done
+	printf '%s' "$PROCTERM_ONCE_TESTS"
 }
 dkms_root=
 if [ "$mode" = check ] && test_selected packages_test.sh; then
@@ -276,18 +293,20 @@ prepare_kernel() {
 		echo "PROCTERM_SLOW=$slow"
 		echo "PROCTERM_TIMEOUT_SCALE=$([ "$slow" = 1 ] && echo "${PROCTERM_DEBUG_TIMEOUT_SCALE:-4}" || echo 1)"
 		echo "PROCTERM_TESTS=$(shq "${PROCTERM_TESTS:-}")"
+		echo "PROCTERM_SKIP_TESTS=$(shq "$(once_skipped "$flavour")")"
 		echo "PROCTERM_TERM=$(shq "${TERM:-linux}")"
 		# tests/packages_test.sh: the chroot with the packages installed
 		# (DKMS built there for the Debian 12 kernels).
 		echo "export PROCTERM_DKMS_ROOT=$(shq "$dkms_root")"
 		# The benchmark's knobs (docs/benchmarks.md) and the tests' own
 		# (loop scales and budgets: RACE_SCALE, RACE_BUDGET_S,
-		# UNLOAD_CYCLES, UNLOAD_BUDGET_S, DEFERRED_UNLOAD_*, PROCTERM_FUZZ_MSGS,
-		# PROCTERM_FUZZ_SEED, the PT_* trial counts of single tests) reach the
+		# UNLOAD_CYCLES, UNLOAD_BUDGET_S, DEFERRED_UNLOAD_*, GRACE_UNLOAD_CYCLES,
+		# REAP_TEST_MIB, PROCTERM_FUZZ_MSGS, PROCTERM_FUZZ_SEED, the PT_* trial
+		# counts of single tests) reach the
 		# guest. A bench guest is thrown away: run.sh may raise pid_max and
 		# threads-max there for the largest tree.
 		[ "$mode" = bench ] && echo "export BENCH_RAISE_LIMITS=$(shq "${BENCH_RAISE_LIMITS:-1}")"
-		for v in $(compgen -e | grep -E '^(BENCH_|RACE_|UNLOAD_|DEFERRED_UNLOAD_|PROCTERM_FUZZ_|PT_)' || true); do
+		for v in $(compgen -e | grep -E '^(BENCH_|RACE_|UNLOAD_|DEFERRED_UNLOAD_|GRACE_UNLOAD_|REAP_TEST_|PROCTERM_FUZZ_|PT_)' || true); do
 			echo "export $v=$(shq "${!v}")"
 		done
 		if [ "$mode" = shell ] && [ -t 0 ]; then

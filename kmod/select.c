@@ -511,6 +511,12 @@ static int pt_sel_collect(const struct pt_select *s, const struct pt_sel_anc *a,
 	return n;
 }
 
+/* kill(2)'s refusal: EPERM, or EACCES (AppArmor's and SELinux's). */
+static bool pt_sel_refused(int err)
+{
+	return err == -EPERM || err == -EACCES;
+}
+
 /*
  * Pass 2: kill(2)'s verdict on each match (signal 0). With @strict and not
  * a dry run, -EPERM naming the first refused PID.
@@ -533,12 +539,19 @@ static int pt_sel_judge(struct pt_sel_cand *c, unsigned int n, bool strict,
 		if (!ret) {
 			c[i].chosen = true;
 			res->matched++;
-		} else if (ret != -ESRCH) {
-			/* EPERM, or EACCES: AppArmor's and SELinux's refusal. */
+		} else if (pt_sel_refused(ret)) {
 			c[i].denied = true;
 			res->denied++;
 			if (!first_denied)
 				first_denied = pid_nr_ns(c[i].pid, ns);
+		} else if (ret != -ESRCH) {
+			/* Not a verdict (audit's ENOMEM, a BPF LSM's errno). */
+			res->failed++;
+			if (strict) {
+				NL_SET_ERR_MSG_MOD(extack,
+						   "strict: kill(2)'s permission check failed for a match; nothing killed");
+				return ret;
+			}
 		}
 		/* -ESRCH: gone meanwhile, no match. */
 	}
@@ -667,7 +680,7 @@ static void pt_sel_kill_all(const struct pt_select *s, struct pt_sel_cand *c,
 			ret = pt_kill_now(&t, req, NULL);
 			if (ret == -EALREADY)
 				ret = 0;
-			if (ret == -EPERM || ret == -EACCES) {
+			if (pt_sel_refused(ret)) {
 				/* Signal 0 was permitted, SIGKILL not (an LSM). */
 				res->denied++;
 				res->refused++;
@@ -795,8 +808,10 @@ int pt_select_kill(struct genl_info *info, const struct nlattr *nest,
 #endif
 		ret = 0;
 	} else if (ret) {
+		/* netlink_attachskb()'s EAGAIN: a retry would overrun again. */
 		NL_SET_ERR_MSG_MOD(extack,
 				   "the reply was lost (receive buffer too small?); nothing was killed");
+		ret = -ENOBUFS;
 	} else if (res.failed) {
 #ifdef NL_SET_ERR_MSG_FMT_MOD
 		NL_SET_ERR_MSG_FMT_MOD(extack, "%u of %u matches could not be killed",

@@ -235,7 +235,10 @@
  *              max_waiters, max_grace, max_grace_nodes;
  *              the message names it)
  *   EAGAIN     the target kept creating threads or processes faster than
- *              arming could count them; nothing was done
+ *              arming could count them, or (selectors) the requester's
+ *              own ancestry kept changing; nothing was done
+ *   ENOBUFS    selectors: the reply did not fit the receive buffer and
+ *              nothing was killed (a dry run, or nothing matched)
  *   ENODEV     the module is being unloaded
  *   EINVAL     malformed request (also: a rule without a condition, an
  *              audit rule with an exit status, PROCTERM_A_SIGNAL without
@@ -359,7 +362,7 @@ enum procterm_attr {
 	PROCTERM_A_PROC,		/* nest, one selected process (repeated) */
 	PROCTERM_A_RSS,			/* u64, resident set size in bytes */
 	PROCTERM_A_SKIPPED_PROTECTED,	/* u32, matches never selected */
-	PROCTERM_A_DENIED,		/* u32, matches kill(2) refused */
+	PROCTERM_A_DENIED,		/* u32: top level, matches the LSM refused; in a PROCTERM_A_PROC nest, 1: this one */
 	PROCTERM_A_MATCHED,		/* u32, matches selected for the kill */
 
 	__PROCTERM_A_MAX,

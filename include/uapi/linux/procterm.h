@@ -362,7 +362,7 @@ enum procterm_attr {
 	PROCTERM_A_PROC,		/* nest, one selected process (repeated) */
 	PROCTERM_A_RSS,			/* u64, resident set size in bytes */
 	PROCTERM_A_SKIPPED_PROTECTED,	/* u32, matches never selected */
-	PROCTERM_A_DENIED,		/* u32: top level, matches the LSM refused; in a PROCTERM_A_PROC nest, 1: this one */
+	PROCTERM_A_DENIED,		/* u32, LSM refusals; in a PROC nest: 1 */
 	PROCTERM_A_MATCHED,		/* u32, matches selected for the kill */
 
 	__PROCTERM_A_MAX,

@@ -511,12 +511,6 @@ static int pt_sel_collect(const struct pt_select *s, const struct pt_sel_anc *a,
 	return n;
 }
 
-/* kill(2)'s refusal: EPERM, or EACCES (AppArmor's and SELinux's). */
-static bool pt_sel_refused(int err)
-{
-	return err == -EPERM || err == -EACCES;
-}
-
 /*
  * Pass 2: kill(2)'s verdict on each match (signal 0). With @strict and not
  * a dry run, -EPERM naming the first refused PID.
@@ -539,19 +533,17 @@ static int pt_sel_judge(struct pt_sel_cand *c, unsigned int n, bool strict,
 		if (!ret) {
 			c[i].chosen = true;
 			res->matched++;
-		} else if (pt_sel_refused(ret)) {
+		} else if (ret != -ESRCH) {
+			/*
+			 * EPERM, or EACCES: AppArmor's and SELinux's refusal.
+			 * Any other error (audit's ENOMEM, a BPF LSM's errno)
+			 * did not permit the kill either: denied too, so that
+			 * no raw errno of an LSM reaches the requester.
+			 */
 			c[i].denied = true;
 			res->denied++;
 			if (!first_denied)
 				first_denied = pid_nr_ns(c[i].pid, ns);
-		} else if (ret != -ESRCH) {
-			/* Not a verdict (audit's ENOMEM, a BPF LSM's errno). */
-			res->failed++;
-			if (strict) {
-				NL_SET_ERR_MSG_MOD(extack,
-						   "strict: kill(2)'s permission check failed for a match; nothing killed");
-				return ret;
-			}
 		}
 		/* -ESRCH: gone meanwhile, no match. */
 	}
@@ -680,7 +672,7 @@ static void pt_sel_kill_all(const struct pt_select *s, struct pt_sel_cand *c,
 			ret = pt_kill_now(&t, req, NULL);
 			if (ret == -EALREADY)
 				ret = 0;
-			if (pt_sel_refused(ret)) {
+			if (ret == -EPERM || ret == -EACCES) {
 				/* Signal 0 was permitted, SIGKILL not (an LSM). */
 				res->denied++;
 				res->refused++;
@@ -808,9 +800,9 @@ int pt_select_kill(struct genl_info *info, const struct nlattr *nest,
 #endif
 		ret = 0;
 	} else if (ret) {
-		/* netlink_attachskb()'s EAGAIN: a retry would overrun again. */
+		/* netlink_attachskb()'s EAGAIN is not worth a retry. */
 		NL_SET_ERR_MSG_MOD(extack,
-				   "the reply was lost (receive buffer too small?); nothing was killed");
+				   "the reply was lost (unread messages fill the receive buffer?); nothing was killed");
 		ret = -ENOBUFS;
 	} else if (res.failed) {
 #ifdef NL_SET_ERR_MSG_FMT_MOD

@@ -237,8 +237,11 @@
  *   EAGAIN     the target kept creating threads or processes faster than
  *              arming could count them, or (selectors) the requester's
  *              own ancestry kept changing; nothing was done
- *   ENOBUFS    selectors: the reply did not fit the receive buffer and
- *              nothing was killed (a dry run, or nothing matched)
+ *   ENOBUFS    selectors, in the ACK: the reply did not fit the receive
+ *              buffer and nothing was killed. On recv() instead (the
+ *              socket overran, and the ACK may be lost with the reply):
+ *              the outcome is unknown; set NETLINK_NO_ENOBUFS to get the
+ *              ACK, and read pending messages before a request
  *   ENODEV     the module is being unloaded
  *   EINVAL     malformed request (also: a rule without a condition, an
  *              audit rule with an exit status, PROCTERM_A_SIGNAL without

@@ -632,11 +632,28 @@ static int parse_selector(int c, const char *arg, struct kill_opts *o)
 	}
 }
 
+/* --status and --full-status, alike for selectors and targets. */
+static int check_status(const struct kill_request *req, const struct kill_opts *o)
+{
+	if (o->full_status && !req->has_status) {
+		fputs("procterm: kill: --full-status needs --status\n", stderr);
+		return -PT_EUSAGE;
+	}
+	if (req->has_status && !o->full_status && req->status > 255) {
+		fprintf(stderr, "procterm: kill: exit status '%s': the parent would see %" PRIu32
+			" (%s & 0xff); add --full-status to send it anyway\n",
+			o->status_arg, req->status & 0xff, o->status_arg);
+		return -PT_EUSAGE;
+	}
+	return 0;
+}
+
 /* Selectors: what they combine with, and the request they make. */
 static int check_select(int argc, char *argv[], const struct kill_request *req,
 			struct kill_opts *o)
 {
 	struct select_spec *sp = &o->sel.spec;
+	int ret;
 
 	if (optind < argc) {
 		fprintf(stderr, "procterm: kill: '%s': selectors choose the processes; "
@@ -655,16 +672,9 @@ static int check_select(int argc, char *argv[], const struct kill_request *req,
 		      "--deferred, --tree, --grace or --reap\n", stderr);
 		return -PT_EUSAGE;
 	}
-	if (o->full_status && !req->has_status) {
-		fputs("procterm: kill: --full-status needs --status\n", stderr);
-		return -PT_EUSAGE;
-	}
-	if (req->has_status && !o->full_status && req->status > 255) {
-		fprintf(stderr, "procterm: kill: exit status '%s': the parent would see %" PRIu32
-			" (%s & 0xff); add --full-status to send it anyway\n",
-			o->status_arg, req->status & 0xff, o->status_arg);
-		return -PT_EUSAGE;
-	}
+	ret = check_status(req, o);
+	if (ret)
+		return ret;
 	sp->has_status = req->has_status;
 	sp->status = req->status;
 	sp->pick = o->sel.pick;
@@ -831,16 +841,9 @@ static int parse_options(int argc, char *argv[], struct kill_request *req,
 		      stderr);
 		return -PT_EUSAGE;
 	}
-	if (o->full_status && !req->has_status) {
-		fputs("procterm: kill: --full-status needs --status\n", stderr);
-		return -PT_EUSAGE;
-	}
-	if (req->has_status && !o->full_status && req->status > 255) {
-		fprintf(stderr, "procterm: kill: exit status '%s': the parent would see %" PRIu32
-			" (%s & 0xff); add --full-status to send it anyway\n",
-			o->status_arg, req->status & 0xff, o->status_arg);
-		return -PT_EUSAGE;
-	}
+	ret = check_status(req, o);
+	if (ret)
+		return ret;
 	return 0;
 }
 

@@ -51,7 +51,7 @@ CI_DEBUG_TESTS ?= *fuzz* *race* *stress* *unload* kill_test deferred_test counte
 # tasklist_lock, deferred works firing, the tree walk (with its event
 # records, allocated under tasklist_lock), the limits, and grace kills (the
 # fork probe with preemption off, raw spinlocks only).
-CI_DEBUG_RT_TESTS ?= race_deferred_test race_status_test race_tree_test limits_test kill_test deferred_test counters_test events_test grace_test select_test
+CI_DEBUG_RT_TESTS ?= race_deferred_test race_status_test race_tree_test limits_test events_test grace_test select_test
 DEMO_KERNEL ?= 6.12
 TESTS ?=
 # ONCE_TESTS (test programs, patterns as in TESTS) run only on ONCE_KERNELS;

@@ -110,6 +110,16 @@ timeout=$((timeout * ${PROCTERM_TIMEOUT_SCALE:-1}))
 # The filter's patterns, split on blanks and not expanded as file names.
 read -r -a pats <<< "${PROCTERM_TESTS:-}"
 read -r -a skip_pats <<< "${PROCTERM_SKIP_TESTS:-}"
+# matches NAME PATTERN...: NAME (or NAME without .sh) is one of the patterns.
+matches() {
+	local name=$1 pat
+	shift
+	for pat in "$@"; do
+		# shellcheck disable=SC2053 # a pattern on purpose
+		[[ $name == $pat || $name == $pat.sh ]] && return 0
+	done
+	return 1
+}
 progs=()
 not_here=()
 for p in "$tests_dir"/*_test "$tests_dir"/*_test.sh; do
@@ -119,21 +129,13 @@ for p in "$tests_dir"/*_test "$tests_dir"/*_test.sh; do
 	*) [ -x "$p" ] || continue ;;
 	esac
 	name=$(basename "$p")
-	if [ "${#pats[@]}" -gt 0 ]; then
-		keep=0
-		for pat in "${pats[@]}"; do
-			# shellcheck disable=SC2053 # a pattern on purpose
-			[[ $name == $pat || $name == $pat.sh ]] && keep=1
-		done
-		[ "$keep" = 1 ] || continue
+	if [ "${#pats[@]}" -gt 0 ] && ! matches "$name" "${pats[@]}"; then
+		continue
 	fi
-	for pat in "${skip_pats[@]}"; do
-		# shellcheck disable=SC2053 # a pattern on purpose
-		if [[ $name == $pat || $name == $pat.sh ]]; then
-			not_here+=("$name")
-			continue 2
-		fi
-	done
+	if [ "${#skip_pats[@]}" -gt 0 ] && matches "$name" "${skip_pats[@]}"; then
+		not_here+=("$name")
+		continue
+	fi
 	progs+=("$name")
 done
 mapfile -t progs < <(printf '%s\n' "${progs[@]}" | sort | sed '/^$/d')

@@ -45,8 +45,9 @@ DEBUG_KERNELS ?= debug debug-rt
 # Kill selectors (select_test: the PID-namespace walk, the credential
 # prefilter, task_lock() under RCU) on debug only: 160-175 s on either
 # debug kernel (make check-debug runs it on both).
+# Exec rules (rule_test: the exec probe, its task works, 42 s) on debug.
 # The kmemleak scan and the log checks come with every run.
-CI_DEBUG_TESTS ?= *fuzz* *race* *stress* *unload* kill_test deferred_test counters_test module_test kapi_test.sh events_test grace_test select_test
+CI_DEBUG_TESTS ?= *fuzz* *race* *stress* *unload* kill_test deferred_test counters_test module_test kapi_test.sh events_test grace_test select_test rule_test
 # On debug-rt (lockdep and sleep-in-atomic checks on PREEMPT_RT), CI runs the
 # paths where RT differs: the exit-status probe and its publication under
 # tasklist_lock, deferred works firing, the tree walk (with its event

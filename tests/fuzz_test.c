@@ -473,11 +473,8 @@ static bool fuzz_slow(void)
 {
 	static int slow = -1;
 
-	if (slow < 0) {
-		const char *e = getenv("PROCTERM_SLOW");
-
-		slow = e && !strcmp(e, "1");
-	}
+	if (slow < 0)
+		slow = pt_env_long("PROCTERM_SLOW", 0, 0, 1);
 	return slow;
 }
 
